@@ -1,0 +1,138 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { AuditwatchError } from '../errors.js';
+import { EVENT_STRING_FIELDS, type EventStringField } from '../events/audit-event.js';
+import { parseDuration } from './duration.js';
+import { ConfigInvalidError, configError, parseYaml, zodProblems, type ConfigProblem } from './yaml-errors.js';
+
+const fieldSchema = z.enum(EVENT_STRING_FIELDS);
+const matchValues = z.union([z.string(), z.array(z.string()).min(1)]);
+const whereSchema = z.partialRecord(fieldSchema, matchValues);
+const durationSchema = z.string().transform((s, ctx) => {
+  const ms = parseDuration(s);
+  if (ms === undefined || ms <= 0) {
+    ctx.issues.push({ code: 'custom', message: `"${s}" is not a duration (an integer then ms, s, m, h or d, e.g. 15m)`, input: s });
+    return z.NEVER;
+  }
+  return ms;
+});
+const groupBySchema = z
+  .array(fieldSchema)
+  .min(1)
+  .refine((g) => g.includes('callerId'), { message: 'groupBy must include callerId' })
+  .refine((g) => new Set(g).size === g.length, { message: 'groupBy lists a field twice' });
+
+const common = {
+  id: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'id must be lowercase letters, digits and single dashes').max(64),
+  description: z.string().max(500).optional(),
+  runbook: z.url().optional(),
+  severity: z.enum(['info', 'warning', 'critical']),
+  groupBy: groupBySchema,
+};
+
+export const thresholdDetectorSchema = z.strictObject({
+  ...common,
+  kind: z.literal('threshold'),
+  where: whereSchema.default({}),
+  window: durationSchema,
+  threshold: z.number().int().nonnegative(),
+});
+
+export const streakDetectorSchema = z.strictObject({
+  ...common,
+  kind: z.literal('streak'),
+  where: whereSchema,
+  resetWhere: whereSchema,
+  threshold: z.number().int().nonnegative(),
+});
+
+export const detectorFileSchema = z.discriminatedUnion('kind', [thresholdDetectorSchema, streakDetectorSchema]);
+
+export type Severity = 'info' | 'warning' | 'critical';
+/** Field → accepted values; an event matches when every listed field has one of its values. */
+export type Where = ReadonlyMap<EventStringField, readonly string[]>;
+
+interface CommonDef {
+  readonly id: string;
+  readonly description?: string;
+  readonly runbook?: string;
+  readonly severity: Severity;
+  readonly groupBy: readonly EventStringField[];
+  readonly where: Where;
+  /** Where the definition came from, for error messages. */
+  readonly file: string;
+}
+export interface ThresholdDef extends CommonDef {
+  readonly kind: 'threshold';
+  readonly windowMs: number;
+  readonly threshold: number;
+}
+export interface StreakDef extends CommonDef {
+  readonly kind: 'streak';
+  readonly resetWhere: Where;
+  readonly threshold: number;
+}
+export type DetectorDef = ThresholdDef | StreakDef;
+
+function toWhere(raw: Partial<Record<EventStringField, string | string[]>>): Where {
+  const m = new Map<EventStringField, readonly string[]>();
+  for (const f of EVENT_STRING_FIELDS) {
+    const v = raw[f];
+    if (v !== undefined) m.set(f, Object.freeze(typeof v === 'string' ? [v] : [...v]));
+  }
+  return m;
+}
+
+export function detectorFromYaml(file: string, text: string): DetectorDef {
+  const parsed = parseYaml(file, text);
+  const res = detectorFileSchema.safeParse(parsed.value);
+  if (!res.success) throw configError(zodProblems(file, parsed, res.error));
+  const d = res.data;
+  const base = {
+    id: d.id,
+    description: d.description,
+    runbook: d.runbook,
+    severity: d.severity,
+    groupBy: Object.freeze([...d.groupBy]),
+    where: toWhere(d.where),
+    file,
+  };
+  if (d.kind === 'threshold') return Object.freeze({ ...base, kind: 'threshold', windowMs: d.window, threshold: d.threshold });
+  return Object.freeze({ ...base, kind: 'streak', resetWhere: toWhere(d.resetWhere), threshold: d.threshold });
+}
+
+/**
+ * Loads every *.yaml / *.yml file of a directory, in name order. All problems of all files are
+ * reported together, each as file:line:col, so one run shows everything that needs fixing.
+ */
+export function loadDetectors(dir: string): DetectorDef[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.yaml') || n.endsWith('.yml')).sort();
+  } catch (err) {
+    throw new AuditwatchError('CONFIG_NOT_FOUND', `cannot read detectors directory ${dir}`, { file: dir }, { cause: err });
+  }
+  if (names.length === 0) throw new AuditwatchError('CONFIG_NOT_FOUND', `no detector files (*.yaml) in ${dir}`, { file: dir });
+  const defs: DetectorDef[] = [];
+  const problems: ConfigProblem[] = [];
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const file = join(dir, name);
+    try {
+      const def = detectorFromYaml(file, readFileSync(file, 'utf8'));
+      const other = seen.get(def.id);
+      if (other !== undefined) {
+        problems.push({ file, line: 1, col: 1, path: 'id', message: `duplicate detector id "${def.id}" (also in ${other})` });
+        continue;
+      }
+      seen.set(def.id, file);
+      defs.push(def);
+    } catch (err) {
+      if (!(err instanceof ConfigInvalidError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  if (problems.length > 0) throw configError(problems);
+  return defs;
+}

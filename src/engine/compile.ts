@@ -1,0 +1,14 @@
+import type { DetectorDef } from '../config/detectors.js';
+import type { DetectorRuntime, Sequence } from './detector.js';
+import { StreakDetector } from './streak.js';
+import { ThresholdDetector } from './threshold.js';
+
+/** Detector kinds: one explicit table from kind to constructor. */
+export function compileDetector(def: DetectorDef, seq: Sequence): DetectorRuntime {
+  switch (def.kind) {
+    case 'threshold':
+      return new ThresholdDetector(def, seq);
+    case 'streak':
+      return new StreakDetector(def, seq);
+  }
+}

@@ -1,0 +1,52 @@
+import type { DetectorDef } from '../config/detectors.js';
+import type { AuditEvent } from '../events/audit-event.js';
+import type { Transition } from './transition.js';
+
+/** Fire order shared by all detectors of one engine: ties between resolves are broken by it. */
+export interface Sequence {
+  value: number;
+}
+
+export interface DetectorStats {
+  readonly keys: number;
+  readonly active: number;
+  /** Timestamps held across all keys (threshold kinds); memory is proportional to it. */
+  readonly storedTimes: number;
+}
+
+/** One compiled detector inside an engine. Pure: everything it knows arrives as arguments. */
+export interface DetectorRuntime {
+  readonly def: DetectorDef;
+  /** An accepted event; `floor` is the lowest event time any future question can be about. */
+  apply(e: AuditEvent, floor: number, out: Transition[]): void;
+  /** The earliest pending watermark-driven resolve, or Infinity. */
+  nextResolveAt(): number;
+  /** Fire order of that pending resolve's alert, to order equal times. */
+  nextResolveSeq(): number;
+  /** Performs the pending resolve returned by nextResolveAt (the caller checked it is due). */
+  resolveNext(out: Transition[]): void;
+  /** Forgets state no question at or after `floor` can need. */
+  expire(floor: number): void;
+  stats(): DetectorStats;
+  snapshot(): DetectorSnapshot;
+  restore(s: DetectorSnapshot): void;
+}
+
+export interface DetectorSnapshot {
+  readonly id: string;
+  readonly kind: string;
+  readonly keys: readonly KeySnapshot[];
+}
+
+export interface KeySnapshot {
+  /** groupBy values */
+  readonly v: readonly (string | null)[];
+  /** stored event times (threshold) */
+  readonly t?: readonly number[];
+  /** streak length (streak) */
+  readonly n?: number;
+  /** active alert: fired at, pending resolve at (threshold), fire sequence */
+  readonly a?: number;
+  readonly r?: number;
+  readonly s?: number;
+}

@@ -1,0 +1,288 @@
+import type { ThresholdDef } from '../config/detectors.js';
+import type { AuditEvent } from '../events/audit-event.js';
+import type { DetectorRuntime, DetectorSnapshot, DetectorStats, KeySnapshot, Sequence } from './detector.js';
+import { Heap } from './heap.js';
+import { keyCodec, type KeyCodec, type KeyValues } from './key.js';
+import { compileWhere, type Predicate } from './match.js';
+import { SortedTimes } from './times.js';
+import type { Transition } from './transition.js';
+
+/*
+ * Exact sliding-window threshold (see README "Semantics"). count(t) counts stored events in
+ * (t - W, t]. Every question the detector is asked later concerns a time >= floor (the
+ * watermark maxTs - L before the current event), so an event e with e + W <= floor is dropped.
+ *
+ * While an alert is active, a burst could store unboundedly many times. compact() drops an
+ * event group (all events at one timestamp, multiplicity m) when every time t in
+ * [max(e, floor), e + W) has stored count >= threshold + 1 + m: those times stay above the
+ * threshold without it, and since counts at times >= floor only grow, they always will. Times
+ * that are not above the threshold never lose an event from their window, and a re-fire point t
+ * (first hot time after a quiet time t - 1) keeps its own group, so every count the detector
+ * reports stays exact. The reference test in test/engine checks this against brute force.
+ */
+
+class Key {
+  readonly times = new SortedTimes(4);
+  active = false;
+  firedAt = 0;
+  resolveAt = 0;
+  seq = 0;
+  /** The resolve time this key was pushed into the resolve heap with; <= resolveAt. */
+  heapAt = 0;
+  inResolveHeap = false;
+  /** When the expiry heap next looks at this key. */
+  sched = 0;
+  limit: number;
+  constructor(
+    readonly id: string,
+    readonly values: KeyValues,
+    limit: number,
+  ) {
+    this.limit = limit;
+  }
+}
+
+export class ThresholdDetector implements DetectorRuntime {
+  private readonly keys = new Map<string, Key>();
+  private readonly resolves = new Heap<Key>((a, b) => a.heapAt < b.heapAt || (a.heapAt === b.heapAt && a.seq < b.seq));
+  private readonly expiries = new Heap<Key>((a, b) => a.sched < b.sched);
+  private readonly match: Predicate;
+  private readonly codec: KeyCodec;
+  private readonly w: number;
+  private readonly thr: number;
+  private readonly baseLimit: number;
+  private activeCount = 0;
+
+  constructor(
+    readonly def: ThresholdDef,
+    private readonly seq: Sequence,
+  ) {
+    this.match = compileWhere(def.where);
+    this.codec = keyCodec(def.groupBy);
+    this.w = def.windowMs;
+    this.thr = def.threshold;
+    this.baseLimit = def.threshold + 1 + Math.max(8, def.threshold >> 2);
+  }
+
+  apply(e: AuditEvent, floor: number, out: Transition[]): void {
+    if (!this.match(e)) return;
+    const id = this.codec.encode(e);
+    let k = this.keys.get(id);
+    if (k === undefined) {
+      k = new Key(id, this.codec.values(e), this.baseLimit);
+      this.keys.set(id, k);
+      k.sched = e.ts + this.w;
+      this.expiries.push(k);
+    } else {
+      this.prune(k, floor);
+    }
+    k.times.insert(e.ts);
+    if (k.active) {
+      // Counts only grow, so the first quiet time can only move later.
+      if (e.ts <= k.resolveAt) k.resolveAt = this.firstQuietAtOrAfter(k, k.resolveAt);
+      if (k.times.length > k.limit) {
+        this.compact(k, floor);
+        k.limit = Math.max(this.baseLimit, 2 * k.times.length);
+      }
+    } else {
+      this.fireFrom(k, e.ts, e.ts + this.w, out);
+    }
+  }
+
+  nextResolveAt(): number {
+    while (true) {
+      const top = this.resolves.peek();
+      if (top === undefined) return Infinity;
+      if (top.heapAt === top.resolveAt) return top.heapAt;
+      // The resolve time moved later since the push: re-file it (lazy decrease-key).
+      this.resolves.pop();
+      top.heapAt = top.resolveAt;
+      this.resolves.push(top);
+    }
+  }
+
+  nextResolveSeq(): number {
+    return this.resolves.peek()?.seq ?? Infinity;
+  }
+
+  resolveNext(out: Transition[]): void {
+    const k = this.resolves.pop();
+    if (k === undefined) return;
+    k.inResolveHeap = false;
+    k.active = false;
+    this.activeCount--;
+    const r = k.resolveAt;
+    out.push({ type: 'resolved', detector: this.def.id, severity: this.def.severity, keyFields: this.def.groupBy, key: k.values, at: r, firedAt: k.firedAt });
+    this.fireFrom(k, r, Infinity, out);
+  }
+
+  expire(floor: number): void {
+    while (true) {
+      const top = this.expiries.peek();
+      if (top === undefined || top.sched > floor) return;
+      this.expiries.pop();
+      this.prune(top, floor);
+      if (!top.active && top.times.length === 0) {
+        this.keys.delete(top.id);
+        continue;
+      }
+      top.sched = Math.max(top.times.length > 0 ? top.times.last() + this.w : floor + 1, floor + 1);
+      this.expiries.push(top);
+    }
+  }
+
+  stats(): DetectorStats {
+    let storedTimes = 0;
+    for (const k of this.keys.values()) storedTimes += k.times.length;
+    return { keys: this.keys.size, active: this.activeCount, storedTimes };
+  }
+
+  snapshot(): DetectorSnapshot {
+    const keys: KeySnapshot[] = [];
+    for (const k of this.keys.values()) {
+      keys.push(k.active ? { v: k.values, t: k.times.toArray(), a: k.firedAt, r: k.resolveAt, s: k.seq } : { v: k.values, t: k.times.toArray() });
+    }
+    return { id: this.def.id, kind: this.def.kind, keys };
+  }
+
+  restore(s: DetectorSnapshot): void {
+    for (const ks of s.keys) {
+      const id = this.codec.encodeValues(ks.v);
+      const k = new Key(id, ks.v, this.baseLimit);
+      k.times.assign(ks.t ?? []);
+      if (ks.a !== undefined && ks.r !== undefined && ks.s !== undefined) {
+        k.active = true;
+        k.firedAt = ks.a;
+        k.resolveAt = ks.r;
+        k.heapAt = ks.r;
+        k.seq = ks.s;
+        k.inResolveHeap = true;
+        this.activeCount++;
+        this.resolves.push(k);
+        k.limit = Math.max(this.baseLimit, 2 * k.times.length);
+      }
+      k.sched = k.times.length > 0 ? k.times.last() + this.w : k.resolveAt;
+      this.keys.set(id, k);
+      this.expiries.push(k);
+    }
+  }
+
+  private count(k: Key, t: number): number {
+    return k.times.countAtMost(t) - k.times.countAtMost(t - this.w);
+  }
+
+  private prune(k: Key, floor: number): void {
+    const n = k.times.countAtMost(floor - this.w);
+    if (n > 0) k.times.dropFront(n);
+  }
+
+  /** Fires at the smallest stored time t in [from, until) whose count exceeds the threshold. */
+  private fireFrom(k: Key, from: number, until: number, out: Transition[]): void {
+    const times = k.times;
+    let i = times.countBelow(from);
+    const n = times.length;
+    while (i < n) {
+      const t = times.get(i);
+      if (t >= until) return;
+      const hi = times.countAtMost(t);
+      const c = hi - times.countAtMost(t - this.w);
+      if (c > this.thr) {
+        k.active = true;
+        k.firedAt = t;
+        k.seq = ++this.seq.value;
+        k.resolveAt = this.firstQuietAfter(k, t);
+        k.heapAt = k.resolveAt;
+        k.inResolveHeap = true;
+        this.activeCount++;
+        this.resolves.push(k);
+        out.push({
+          type: 'fired',
+          detector: this.def.id,
+          severity: this.def.severity,
+          keyFields: this.def.groupBy,
+          key: k.values,
+          at: t,
+          count: c,
+          threshold: this.thr,
+          windowMs: this.w,
+        });
+        return;
+      }
+      i = hi;
+    }
+  }
+
+  /** Smallest time > a whose count is <= threshold: always the expiry e + W of a stored event. */
+  private firstQuietAfter(k: Key, a: number): number {
+    const times = k.times;
+    const n = times.length;
+    let i = times.countAtMost(a - this.w);
+    while (i < n) {
+      const e = times.get(i);
+      const hi = times.countAtMost(e);
+      // count(e + W) = stored events in (e, e + W]
+      if (times.countAtMost(e + this.w) - hi <= this.thr) return e + this.w;
+      i = hi;
+    }
+    return n > 0 ? times.last() + this.w : a + 1;
+  }
+
+  private firstQuietAtOrAfter(k: Key, r: number): number {
+    return this.count(k, r) <= this.thr ? r : this.firstQuietAfter(k, r);
+  }
+
+  private compact(k: Key, floor: number): void {
+    this.prune(k, floor);
+    const times = k.times;
+    const n = times.length;
+    const w = this.w;
+    // Distinct values and multiplicities.
+    const vals: number[] = [];
+    const mult: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = times.get(i);
+      if (vals.length > 0 && vals[vals.length - 1] === t) mult[mult.length - 1]!++;
+      else {
+        vals.push(t);
+        mult.push(1);
+      }
+    }
+    // The minimum of the count step function over [x, x + W) is reached at its left end, just
+    // before an increase (v - 1), or at its right end (x + W - 1).
+    const cand = new Set<number>([floor]);
+    for (const v of vals) {
+      cand.add(v - 1);
+      cand.add(v);
+      cand.add(v + w - 1);
+    }
+    const points = Float64Array.from([...cand].filter((p) => p >= floor)).sort();
+    const cnt = new Float64Array(points.length);
+    for (let j = 0; j < points.length; j++) cnt[j] = this.count(k, points[j] as number);
+    const lowerBound = (x: number): number => {
+      let lo = 0;
+      let hi = points.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((points[mid] as number) < x) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const keep: number[] = [];
+    const need = this.thr + 1;
+    for (let g = 0; g < vals.length; g++) {
+      const x = vals[g] as number;
+      const m = mult[g] as number;
+      const lo = lowerBound(Math.max(x, floor));
+      const hi = lowerBound(x + w);
+      let min = Infinity;
+      for (let j = lo; j < hi; j++) if ((cnt[j] as number) < min) min = cnt[j] as number;
+      if (hi > lo && min >= need + m) {
+        for (let j = lo; j < hi; j++) cnt[j] = (cnt[j] as number) - m;
+      } else {
+        for (let i = 0; i < m; i++) keep.push(x);
+      }
+    }
+    if (keep.length < n) times.assign(keep);
+  }
+}
