@@ -215,7 +215,7 @@ export abstract class HttpFake {
     return matching();
   }
 
-  /** Resolves when `predicate` holds, re-checking after every answered request. */
+  /** Resolves when `predicate` holds, re-checking whenever a request arrives or is answered. */
   waitFor(predicate: () => boolean, options: WaitOptions & { description?: string } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (predicate()) return Promise.resolve();
@@ -241,9 +241,11 @@ export abstract class HttpFake {
       const cleanup = (): void => {
         clearTimeout(deadline);
         this.events.off('settled', check);
+        this.events.off('received', check);
         this.events.off('closed', onClose);
       };
       this.events.on('settled', check);
+      this.events.on('received', check);
       this.events.on('closed', onClose);
     });
   }
@@ -459,6 +461,7 @@ export abstract class HttpFake {
       respondedAt: undefined,
     };
     this.records.push(rec);
+    this.events.emit('received', rec);
 
     const delay = this.takeRule(rec, true);
     const fault = this.takeRule(rec, false);
