@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Severity } from '../config/detectors.js';
 import type { EventStringField } from '../events/audit-event.js';
+import { formatTimestamp } from '../events/timestamp.js';
 import type { KeyValues } from './key.js';
 
 interface TransitionBase {
@@ -65,7 +66,7 @@ export interface TransitionJson {
 /** The documented one-line JSON form written by `auditwatch replay`. */
 export function transitionJson(t: Transition): TransitionJson {
   const key = Object.fromEntries(t.keyFields.map((f, i) => [f, t.key[i] ?? null]));
-  const at = new Date(t.at).toISOString();
+  const at = formatTimestamp(t.at);
   if (t.type === 'resolved') return { type: 'resolved', detector: t.detector, key, at, severity: t.severity };
   return {
     type: 'fired',
@@ -74,7 +75,7 @@ export function transitionJson(t: Transition): TransitionJson {
     at,
     count: t.count,
     threshold: t.threshold,
-    ...(t.windowMs === undefined ? {} : { windowStart: new Date(t.at - t.windowMs).toISOString() }),
+    ...(t.windowMs === undefined ? {} : { windowStart: formatTimestamp(t.at - t.windowMs) }),
     severity: t.severity,
   };
 }

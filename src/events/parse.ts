@@ -9,7 +9,7 @@ export const DEFAULT_MAX_BYTES = 1024 * 1024;
 
 function reasonFor(issue: z.core.$ZodIssue, value: object): Rejection {
   const field = issue.path.length > 0 ? String(issue.path[0]) : '';
-  if (issue.code === 'invalid_type' && !Object.hasOwn(value, field)) {
+  if (field !== '' && !Object.hasOwn(value, field)) {
     return rejection(`missing-field:${field}`, `${field} is required`);
   }
   return rejection(`bad-field:${field}`, `${field}: ${issue.message}`);

@@ -1,0 +1,85 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { parseDuration } from './config/duration.js';
+import { AuditwatchError } from './errors.js';
+import { bundledSample, configDir } from './app/paths.js';
+import { replay } from './app/replay.js';
+import { runFile } from './app/run.js';
+import { validate } from './app/validate.js';
+import { DEFAULT_LATENESS_MS } from './engine/engine.js';
+
+function duration(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new InvalidArgumentError('expected an integer and a unit: ms, s, m, h or d (e.g. 30s)');
+  return ms;
+}
+
+function bytes(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive number of bytes');
+  return n;
+}
+
+const latenessOption = () => new Option('--lateness <duration>', 'allowed lateness: events older than the newest minus this are dropped as late').argParser(duration).default(DEFAULT_LATENESS_MS, '30s');
+const detectorsOption = () => new Option('--detectors <dir>', 'directory of detector YAML files (default: ./detectors, else the bundled ones)');
+const maxBytesOption = () => new Option('--max-bytes <n>', 'largest accepted event in bytes').argParser(bytes).default(1024 * 1024, '1 MiB');
+
+/** Exit codes: 0 done, 1 failed while running, 2 bad usage or bad configuration. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let code = 0;
+  const program = new Command()
+    .name('auditwatch')
+    .description('Security alerting for MCP server audit events: exact event-time detection, alerts to Slack and PagerDuty.')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('run')
+    .description('run detection; with no Kafka configured, reads --input (default: the bundled sample stream) and prints alerts')
+    .option('--input <file>', 'read JSON lines from a file, or - for standard input')
+    .addOption(detectorsOption())
+    .addOption(latenessOption())
+    .addOption(maxBytesOption())
+    .option('--no-color', 'never colour the output')
+    .action(async (o: { input?: string; detectors?: string; lateness: number; maxBytes: number; color: boolean }) => {
+      code = await runFile({
+        input: o.input ?? bundledSample(),
+        detectorsDir: configDir(o.detectors, 'detectors'),
+        latenessMs: o.lateness,
+        maxBytes: o.maxBytes,
+        color: o.color && process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
+    });
+
+  program
+    .command('replay')
+    .description('replay JSON lines through the detectors and write each alert transition as a JSON line')
+    .argument('<file>', 'input file, or - for standard input')
+    .addOption(detectorsOption())
+    .addOption(latenessOption())
+    .addOption(maxBytesOption())
+    .action(async (file: string, o: { detectors?: string; lateness: number; maxBytes: number }) => {
+      code = await replay({ input: file, detectorsDir: configDir(o.detectors, 'detectors'), latenessMs: o.lateness, maxBytes: o.maxBytes, stdout: process.stdout, stderr: process.stderr });
+    });
+
+  program
+    .command('validate')
+    .description('check the detector files and print what each one detects')
+    .addOption(detectorsOption())
+    .action((o: { detectors?: string }) => {
+      code = validate({ detectorsDir: configDir(o.detectors, 'detectors'), stdout: process.stdout });
+    });
+
+  try {
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof AuditwatchError) {
+      process.stderr.write(`auditwatch: ${err.message}\n`);
+      return err.code === 'CONFIG_INVALID' || err.code === 'CONFIG_NOT_FOUND' || err.code === 'USAGE' ? 2 : 1;
+    }
+    throw err;
+  }
+}

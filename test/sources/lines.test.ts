@@ -1,0 +1,34 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { readLineBatches, type Line } from '../../src/sources/lines.js';
+
+async function collect(chunks: (string | Buffer)[], max = 100): Promise<Line[]> {
+  const out: Line[] = [];
+  for await (const b of readLineBatches('-', max, Readable.from(chunks))) out.push(...b);
+  return out;
+}
+
+describe('readLineBatches', () => {
+  it('splits lines across chunks, strips CRLF and keeps a last line without newline', async () => {
+    const lines = await collect(['a\r\nb', 'c\nd']);
+    assert.deepEqual(lines.map((l) => [l.n, l.text]), [[1, 'a'], [2, 'bc'], [3, 'd']]);
+  });
+
+  it('decodes a multi-byte character split between chunks', async () => {
+    const buf = Buffer.from('é€😀\n');
+    const lines = await collect([buf.subarray(0, 1), buf.subarray(1, 4), buf.subarray(4)]);
+    assert.equal(lines[0]?.text, 'é€😀');
+  });
+
+  it('reports an oversized line once and skips it without buffering it, then carries on', async () => {
+    const lines = await collect(['ok\n', 'x'.repeat(80), 'x'.repeat(80), 'x'.repeat(80) + '\nnext\n'], 100);
+    assert.deepEqual(lines.map((l) => [l.n, l.oversized, l.text]), [[1, false, 'ok'], [2, true, ''], [3, false, 'next']]);
+  });
+
+  it('reads a missing file as a clear INPUT_UNREADABLE error', async () => {
+    await assert.rejects(async () => {
+      for await (const _ of readLineBatches('/nonexistent/file.jsonl', 10)) void _;
+    }, /cannot read \/nonexistent\/file\.jsonl/);
+  });
+});
