@@ -75,8 +75,8 @@ export function serverProperties(l: BrokerLayout): string {
   ].join('\n');
 }
 
-/** Logging config that writes WARN and above to `logFile`; returns the file text and the JVM flag that loads it. */
-export function loggingConfig(version: KafkaVersion, logFile: string, configFile: string): { text: string; jvmFlag: string } {
+/** Logging config that writes `level` (WARN unless told) and above to `logFile`; returns the file text and the JVM flag that loads it. */
+export function loggingConfig(version: KafkaVersion, logFile: string, configFile: string, level = 'WARN'): { text: string; jvmFlag: string } {
   if (usesLog4j2(version)) {
     const text = [
       'status = warn',
@@ -85,14 +85,14 @@ export function loggingConfig(version: KafkaVersion, logFile: string, configFile
       `appender.file.fileName = ${logFile}`,
       'appender.file.layout.type = PatternLayout',
       'appender.file.layout.pattern = [%d] %p %m (%c)%n',
-      'rootLogger.level = WARN',
+      `rootLogger.level = ${level}`,
       'rootLogger.appenderRef.file.ref = FILE',
       '',
     ].join('\n');
     return { text, jvmFlag: `-Dlog4j2.configurationFile=${configFile}` };
   }
   const text = [
-    'log4j.rootLogger=WARN, FILE',
+    `log4j.rootLogger=${level}, FILE`,
     'log4j.appender.FILE=org.apache.log4j.FileAppender',
     `log4j.appender.FILE.File=${logFile}`,
     'log4j.appender.FILE.layout=org.apache.log4j.PatternLayout',

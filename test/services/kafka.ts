@@ -91,7 +91,8 @@ async function prepareBroker(version: KafkaVersion, lib: string): Promise<Broker
   const logFile = join(dir, 'broker.log');
   const logConfigFile = join(dir, 'log-config.properties');
   writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir }));
-  const logging = loggingConfig(version, logFile, logConfigFile);
+  // AUDITWATCH_TEST_KAFKA_LOG_LEVEL=INFO (or DEBUG) to see more when investigating a broker.
+  const logging = loggingConfig(version, logFile, logConfigFile, process.env.AUDITWATCH_TEST_KAFKA_LOG_LEVEL ?? 'WARN');
   writeFileSync(logConfigFile, logging.text);
   const jvmArgs = ['-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true', logging.jvmFlag];
   const files: BrokerFiles = { version, lib, dir, port, controllerPort, propsFile, logFile, outFile: join(dir, 'broker.out'), jvmArgs };

@@ -137,6 +137,16 @@ export function spawnService(opts: SpawnServiceOptions): ServiceProcess {
       resolve();
     });
   });
+  // While someone awaits the exit, the child must hold the event loop open; otherwise a test awaiting
+  // crash() sees its loop drain and node:test cancels it ("Promise resolution is still pending").
+  const waitExit = async (): Promise<void> => {
+    child.ref();
+    try {
+      await exitedPromise;
+    } finally {
+      child.unref();
+    }
+  };
   const pid = child.pid ?? -1;
   const proc: ServiceProcess = {
     label: opts.label,
@@ -144,17 +154,17 @@ export function spawnService(opts: SpawnServiceOptions): ServiceProcess {
     outputFile: opts.outputFile,
     running: () => exitInfo === undefined,
     exitDescription: () => exitInfo,
-    exited: () => exitedPromise,
+    exited: waitExit,
     async terminate(graceMs: number): Promise<void> {
       if (exitInfo !== undefined || pid < 0) return;
       signalGroup(pid, 'SIGTERM');
       const cancel = new AbortController();
       const timer = delay(graceMs, 'timeout' as const, { signal: cancel.signal }).catch(() => 'cancelled' as const);
-      const outcome = await Promise.race([exitedPromise.then(() => 'exited' as const), timer]);
+      const outcome = await Promise.race([waitExit().then(() => 'exited' as const), timer]);
       cancel.abort();
       if (outcome === 'timeout') {
         signalGroup(pid, 'SIGKILL');
-        await exitedPromise;
+        await waitExit();
       }
       // Children of the service in the same group (Elasticsearch's server JVM) go down with it.
       signalGroup(pid, 'SIGKILL');
