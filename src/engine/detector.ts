@@ -17,6 +17,8 @@ export interface DetectorStats {
 /** One compiled detector inside an engine. Pure: everything it knows arrives as arguments. */
 export interface DetectorRuntime {
   readonly def: DetectorDef;
+  /** Outcomes (see outcomeBit) of the events apply() can react to; the engine skips the rest. */
+  readonly outcomes: number;
   /** An accepted event; `floor` is the lowest event time any future question can be about. */
   apply(e: AuditEvent, floor: number, out: Transition[]): void;
   /** The earliest pending watermark-driven resolve, or Infinity. */

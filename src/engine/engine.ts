@@ -1,6 +1,7 @@
 import type { DetectorDef } from '../config/detectors.js';
 import type { AuditEvent } from '../events/audit-event.js';
 import { compileDetector } from './compile.js';
+import { outcomeBit } from './match.js';
 import type { DetectorRuntime, DetectorStats, Sequence } from './detector.js';
 import type { EngineSnapshot } from './snapshot.js';
 import type { Transition } from './transition.js';
@@ -44,7 +45,8 @@ export class Engine {
     this.acceptedCount++;
     if (e.ts > this.maxTs) this.maxTs = e.ts;
     const floor = this.floor;
-    for (const d of this.detectors) d.apply(e, floor, out);
+    const bit = outcomeBit(e.outcome);
+    for (const d of this.detectors) if ((d.outcomes & bit) !== 0) d.apply(e, floor, out);
     const next = this.maxTs - this.lateness;
     if (next > floor) {
       this.resolveBefore(next, out);

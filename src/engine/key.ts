@@ -22,6 +22,29 @@ export function getter(field: EventStringField): FieldGetter {
   return g;
 }
 
+/**
+ * A predicate `field === value` with a direct property load, so the hot path stays
+ * monomorphic instead of calling through a shared getter closure.
+ */
+export function equalsTest(field: EventStringField, v: string): (e: AuditEvent) => boolean {
+  switch (field) {
+    case 'callerId':
+      return (e) => e.callerId === v;
+    case 'tool':
+      return (e) => e.tool === v;
+    case 'outcome':
+      return (e) => e.outcome === v;
+    case 'sessionId':
+      return (e) => e.sessionId === v;
+    case 'argsHash':
+      return (e) => e.argsHash === v;
+    case 'errorType':
+      return (e) => e.errorType === v;
+    case 'serverVersion':
+      return (e) => e.serverVersion === v;
+  }
+}
+
 export interface KeyCodec {
   readonly fields: readonly EventStringField[];
   /** A string that identifies the key unambiguously, used as the Map key. */

@@ -1,6 +1,7 @@
 import type { Where } from '../config/detectors.js';
 import type { AuditEvent } from '../events/audit-event.js';
-import { getter } from './key.js';
+import { equalsTest, getter } from './key.js';
+import { OUTCOMES, type Outcome } from '../events/audit-event.js';
 
 export type Predicate = (e: AuditEvent) => boolean;
 
@@ -12,8 +13,7 @@ export function compileWhere(where: Where): Predicate {
   for (const [field, values] of where) {
     const get = getter(field);
     if (values.length === 1) {
-      const v = values[0];
-      tests.push((e) => get(e) === v);
+      tests.push(equalsTest(field, values[0] as string));
     } else {
       const set = new Set(values);
       tests.push((e) => {
@@ -28,4 +28,29 @@ export function compileWhere(where: Where): Predicate {
     for (const t of tests) if (!t(e)) return false;
     return true;
   };
+}
+
+/** Bit of an outcome in an outcome mask; lets the engine skip detectors an event cannot affect. */
+export function outcomeBit(o: Outcome): number {
+  switch (o) {
+    case 'success':
+      return 1;
+    case 'error':
+      return 2;
+    case 'denied':
+      return 4;
+    case 'rate_limited':
+      return 8;
+  }
+}
+
+export const ALL_OUTCOMES = 15;
+
+/** The outcomes a `where` can match: those it lists, or all when it does not test outcome. */
+export function outcomeMask(where: Where): number {
+  const listed = where.get('outcome');
+  if (listed === undefined) return ALL_OUTCOMES;
+  let m = 0;
+  for (const o of OUTCOMES) if (listed.includes(o)) m |= outcomeBit(o);
+  return m;
 }

@@ -2,7 +2,7 @@ import type { StreakDef } from '../config/detectors.js';
 import type { AuditEvent } from '../events/audit-event.js';
 import type { DetectorRuntime, DetectorSnapshot, DetectorStats, KeySnapshot, Sequence } from './detector.js';
 import { keyCodec, type KeyCodec, type KeyValues } from './key.js';
-import { compileWhere, type Predicate } from './match.js';
+import { compileWhere, outcomeMask, type Predicate } from './match.js';
 import type { Transition } from './transition.js';
 
 interface StreakKey {
@@ -23,6 +23,7 @@ export class StreakDetector implements DetectorRuntime {
   private readonly reset: Predicate;
   private readonly codec: KeyCodec;
   private activeCount = 0;
+  readonly outcomes: number;
 
   constructor(
     readonly def: StreakDef,
@@ -30,6 +31,7 @@ export class StreakDetector implements DetectorRuntime {
   ) {
     this.match = compileWhere(def.where);
     this.reset = compileWhere(def.resetWhere);
+    this.outcomes = outcomeMask(def.where) | outcomeMask(def.resetWhere);
     this.codec = keyCodec(def.groupBy);
   }
 

@@ -3,7 +3,7 @@ import type { AuditEvent } from '../events/audit-event.js';
 import type { DetectorRuntime, DetectorSnapshot, DetectorStats, KeySnapshot, Sequence } from './detector.js';
 import { Heap } from './heap.js';
 import { keyCodec, type KeyCodec, type KeyValues } from './key.js';
-import { compileWhere, type Predicate } from './match.js';
+import { compileWhere, outcomeMask, type Predicate } from './match.js';
 import { SortedTimes } from './times.js';
 import type { Transition } from './transition.js';
 
@@ -52,12 +52,14 @@ export class ThresholdDetector implements DetectorRuntime {
   private readonly thr: number;
   private readonly baseLimit: number;
   private activeCount = 0;
+  readonly outcomes: number;
 
   constructor(
     readonly def: ThresholdDef,
     private readonly seq: Sequence,
   ) {
     this.match = compileWhere(def.where);
+    this.outcomes = outcomeMask(def.where);
     this.codec = keyCodec(def.groupBy);
     this.w = def.windowMs;
     this.thr = def.threshold;
