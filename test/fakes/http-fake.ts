@@ -138,7 +138,10 @@ export abstract class HttpFake {
     this.server = http.createServer((req, res) => {
       void this.onRequest(req, res);
     });
+    // Unref'd so a test that forgets close() cannot keep the test runner alive forever.
+    this.server.unref();
     this.server.on('connection', (socket: Socket) => {
+      socket.unref();
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
