@@ -220,9 +220,11 @@ describe('DatadogFake with @datadog/datadog-api-client', () => {
   });
 
   it('has no default timeout; httpConfig.signal bounds a slow server', async () => {
-    const bounded = new v1.MonitorsApi(configFor(dd, { httpConfig: { signal: AbortSignal.timeout(100) } }));
-    dd.slow(5000);
-    await assert.rejects(bounded.listMonitors(), (err: Error) => err.name === 'AbortError');
+    dd.slow(60_000);
+    const bounded = new v1.MonitorsApi(configFor(dd, { httpConfig: { signal: AbortSignal.timeout(500) } }));
+    const pending = bounded.listMonitors();
+    await dd.waitFor(() => dd.requests().length === 1, { timeoutMs: 5000 });
+    await assert.rejects(pending, (err: Error) => err.name === 'AbortError');
   });
 });
 

@@ -76,13 +76,13 @@ describe('HttpFake', () => {
   });
 
   it('waitForRequests resolves on arrival, not on a timer', async () => {
-    const waiting = fake.waitForRequests(2, { timeoutMs: 2000 });
+    const waiting = fake.waitForRequests(2, { timeoutMs: 10_000 });
     const t0 = Date.now();
     await post(`${fake.url}/ok`, '{}');
     await post(`${fake.url}/ok`, '{}');
     const got = await waiting;
     assert.equal(got.length, 2);
-    assert.ok(Date.now() - t0 < 1500);
+    assert.ok(Date.now() - t0 < 5000, 'should resolve on arrival, long before the deadline');
   });
 
   it('status() answers the next request with the given status, headers and body, then stops', async () => {
@@ -127,8 +127,11 @@ describe('HttpFake', () => {
   });
 
   it('slow() lets a client-side timeout fire', async () => {
-    fake.slow(10_000);
-    await assert.rejects(post(`${fake.url}/ok`, '{}', { signal: AbortSignal.timeout(100) }), (err: Error) => err.name === 'TimeoutError');
+    fake.slow(60_000);
+    const pending = post(`${fake.url}/ok`, '{}', { signal: AbortSignal.timeout(500) });
+    // The request is in and held (so it cannot leak into the next test) before the client gives up.
+    await fake.waitFor(() => fake.requests().length === 1, { timeoutMs: 5000 });
+    await assert.rejects(pending, (err: Error) => err.name === 'TimeoutError');
   });
 
   it('slow() combines with a response fault', async () => {
