@@ -1,12 +1,11 @@
 // A real single-node Elasticsearch (integ-test distribution, loopback only, security off) for the test
 // suite. Each start gets a fresh temp folder with its own config, data and logs, owned by the user it
 // runs as. The integ-test zip has no module answering `GET /` (405), so readiness is cluster health.
-import { chownSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_ES_VERSION, elasticsearchHome, elasticsearchJavaHome, elasticsearchUser, readableHome } from './elasticsearch-install.js';
 import { freePorts, LOOPBACK } from './ports.js';
-import { onProcessExit, pollUntil, spawnService, tailFile, type ServiceProcess } from './proc.js';
+import { claimTempDir, onProcessExit, pollUntil, spawnService, tailFile, type ServiceProcess } from './proc.js';
 
 export { DEFAULT_ES_VERSION } from './elasticsearch-install.js';
 
@@ -91,7 +90,7 @@ async function launchOnce(version: string, opts: ElasticsearchOptions): Promise<
   const [httpPort, transportPort] = await freePorts(2);
   if (httpPort === undefined || transportPort === undefined) throw new Error('Elasticsearch: could not reserve two free ports');
 
-  const dir = mkdtempSync(join(tmpdir(), `auditwatch-es-${version}-`));
+  const dir = claimTempDir(`auditwatch-es-${version}-`);
   const unregister = onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
   const files: NodeFiles = { dir, httpPort, transportPort, logFile: join(dir, 'logs', `${CLUSTER_NAME}.log`), outFile: join(dir, 'es.out') };
   // The config folder must be a full copy of the distribution's (jvm.options, log4j2.properties, ...):

@@ -7,7 +7,7 @@ import kafkajs from 'kafkajs';
 import { cachePath, DEPENDENCY_PLUGIN, installOnce, requireJava, requireMaven, runCommand, runMaven } from './cache.js';
 import { DEFAULT_KAFKA_VERSION, kafkaPom, loggingConfig, serverProperties, type KafkaVersion } from './kafka-files.js';
 import { freePorts, LOOPBACK } from './ports.js';
-import { onProcessExit, pollUntil, spawnService, tailFile, type ServiceProcess } from './proc.js';
+import { claimTempDir, onProcessExit, pollUntil, spawnService, tailFile, type ServiceProcess } from './proc.js';
 
 export { DEFAULT_KAFKA_VERSION, KAFKA_VERSIONS, isKafkaVersion, type KafkaVersion } from './kafka-files.js';
 
@@ -85,7 +85,7 @@ interface BrokerFiles {
 async function prepareBroker(version: KafkaVersion, lib: string): Promise<BrokerFiles> {
   const [port, controllerPort] = await freePorts(2);
   if (port === undefined || controllerPort === undefined) throw new Error('Kafka: could not reserve two free ports');
-  const dir = mkdtempSync(join(tmpdir(), `auditwatch-kafka-${version}-`));
+  const dir = claimTempDir(`auditwatch-kafka-${version}-`);
   const dataDir = join(dir, 'data');
   const propsFile = join(dir, 'server.properties');
   const logFile = join(dir, 'broker.log');

@@ -3,7 +3,9 @@
 // sure none outlives this Node process (exit/signal handlers, and the kernel's parent-death signal
 // through `setpriv --pdeathsig` where util-linux has it, which also covers a SIGKILLed parent).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readSync, fstatSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
 export interface ServiceProcess {
@@ -228,4 +230,37 @@ export function probeCommand(command: string, args: string[]): { status: number 
   const r = spawnSync(command, args, { encoding: 'utf8' });
   if (r.error !== undefined) return undefined;
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+const OWNER_FILE = 'owner.pid';
+
+function ownerAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err: unknown) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A fresh temp folder `<tmp>/<prefix>XXXXXX` that records this process as its owner. Folders with the
+ * same prefix whose owner is dead (a test process killed with SIGKILL cannot clean up) are removed.
+ */
+export function claimTempDir(prefix: string): string {
+  const base = tmpdir();
+  for (const name of readdirSync(base)) {
+    if (!name.startsWith(prefix)) continue;
+    const dir = join(base, name);
+    let pid: number;
+    try {
+      pid = Number(readFileSync(join(dir, OWNER_FILE), 'utf8').trim());
+    } catch {
+      continue; // not ours, or not created by this code
+    }
+    if (Number.isInteger(pid) && pid > 0 && !ownerAlive(pid)) rmSync(dir, { recursive: true, force: true });
+  }
+  const dir = mkdtempSync(join(base, prefix));
+  writeFileSync(join(dir, OWNER_FILE), `${process.pid}\n`);
+  return dir;
 }
