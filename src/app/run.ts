@@ -1,8 +1,11 @@
 import type { Writable } from 'node:stream';
 import { loadDetectors } from '../config/detectors.js';
+import { loadRuntimeConfig } from '../config/runtime.js';
 import { Engine } from '../engine/engine.js';
 import { DEFAULT_MAX_BYTES } from '../events/parse.js';
-import { formatTransitionLine } from './console-format.js';
+import type { Clock } from '../outbox/clock.js';
+import { Alerting } from './alerting.js';
+import { formatDeliverySummary } from './delivery-summary.js';
 import { formatSummary, ingestFile } from './ingest.js';
 
 export interface RunOptions {
@@ -13,24 +16,39 @@ export interface RunOptions {
   readonly color: boolean;
   readonly stdout: Writable;
   readonly stderr: Writable;
+  /** Environment for auditwatch.yaml lookup and sink secrets (default: process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly clock?: Clock;
 }
 
-/** `auditwatch run` on a file or stdin: detection end to end, alerts printed for a person. */
+/**
+ * `auditwatch run` on a file or stdin: detection end to end. Transitions go through the alert
+ * pipeline and the outbox to the configured sinks (the console when none is); at the end of the
+ * input, groups are flushed and the outbox drained (bounded by alerting.outbox.drainTimeout).
+ */
 export async function runFile(opts: RunOptions): Promise<number> {
+  const env = opts.env ?? process.env;
+  const { config } = loadRuntimeConfig(undefined, env);
   const defs = loadDetectors(opts.detectorsDir);
   const engine = new Engine(defs, { latenessMs: opts.latenessMs });
-  const fmt = { color: opts.color, detectorWidth: Math.max(...defs.map((d) => d.id.length)) };
-  opts.stderr.write(`auditwatch run: reading ${opts.input === '-' ? 'standard input' : opts.input} with ${defs.length} detectors (${defs.map((d) => d.id).join(', ')})\n`);
-  const counters = await ingestFile(engine, {
-    input: opts.input,
-    maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
-    onTransitions: (ts) => {
-      opts.stdout.write(ts.map((t) => formatTransitionLine(t, fmt)).join('\n') + '\n');
-    },
-  });
-  opts.stderr.write(formatSummary('\nrun', counters, defs.map((d) => d.id)));
-  let active = 0;
-  for (const s of engine.stats().values()) active += s.active;
-  opts.stderr.write(`${active} alert${active === 1 ? '' : 's'} still active at the end of the input (nothing is flushed)\n`);
-  return 0;
+  const alerting = await Alerting.start({ config, env, defs, stdout: opts.stdout, stderr: opts.stderr, color: opts.color, clock: opts.clock });
+  try {
+    opts.stderr.write(`auditwatch run: reading ${opts.input === '-' ? 'standard input' : opts.input} with ${defs.length} detectors (${defs.map((d) => d.id).join(', ')}); ${alerting.describe()}\n`);
+    const counters = await ingestFile(engine, {
+      input: opts.input,
+      maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
+      onTransitions: async (ts) => {
+        await alerting.accept(ts);
+      },
+    });
+    const finished = await alerting.finish(config.alerting?.outbox.drainTimeout ?? 60_000);
+    opts.stderr.write(formatSummary('\nrun', counters, defs.map((d) => d.id)));
+    let active = 0;
+    for (const s of engine.stats().values()) active += s.active;
+    opts.stderr.write(`${active} alert${active === 1 ? '' : 's'} still active at the end of the input (nothing is flushed)\n`);
+    opts.stderr.write(formatDeliverySummary(alerting, finished));
+    return finished.pending > 0 || finished.dropped > 0 || finished.gaveUp > 0 ? 1 : 0;
+  } finally {
+    await alerting.close();
+  }
 }

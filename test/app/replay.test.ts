@@ -84,6 +84,7 @@ describe('auditwatch validate and run', () => {
     const r = await cli(['run', '--input', '-', '--no-color'], { stdin: Array.from({ length: 31 }, (_, i) => event(T + i, { callerId: evil, outcome: 'denied' })).join('\n') });
     assert.match(r.stdout, /denial-spike/);
     assert.ok(!r.stdout.includes('\u001b'), 'no raw ESC reaches the terminal');
-    assert.match(r.stdout, /\\u001b\]0;pwned\\u0007/);
+    // Control characters are shown as visible stand-ins (src/text/bound.ts): ESC as ␛, BEL as ␇.
+    assert.match(r.stdout, /␛\]0;pwned␇/);
   });
 });

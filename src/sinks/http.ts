@@ -1,0 +1,167 @@
+// HTTP POST for the sinks, on node:http(s) with a keep-alive agent per sink. The URL is a
+// Secret (a Slack webhook URL is the credential): it is revealed only to build the request, and
+// every message this module produces is stripped of it. Redirects are not followed (a redirect
+// would send the body somewhere nobody configured).
+import http from 'node:http';
+import https from 'node:https';
+import { bound } from '../text/bound.js';
+import { describeError, redactUrl, type Secret } from '../text/secret.js';
+import { drop, OK, retry, type Verdict } from './verdict.js';
+
+const MAX_RESPONSE_BYTES = 64 * 1024;
+/** A Retry-After beyond this is treated as this: a hostile or buggy value must not stall a sink for days. */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  /** At most 64 KiB of the body, as text. */
+  readonly body: string;
+}
+
+export type HttpOutcome =
+  | { readonly kind: 'response'; readonly response: HttpResponse }
+  /** No usable answer. `sent`: the request had been written, so the receiver may have acted on it. */
+  | { readonly kind: 'error'; readonly reason: string; readonly sent: boolean };
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
+export interface HttpClientOptions {
+  /** Who uses it, for messages: `sink "slack"`. */
+  readonly owner: string;
+  /** What the URL is, for messages: "webhook URL". */
+  readonly what: string;
+  readonly timeoutMs: number;
+  readonly maxSockets: number;
+}
+
+/** One endpoint. Plain http is refused except to loopback (tests and local relays). */
+export class HttpClient {
+  private readonly url: URL;
+  private readonly agent: http.Agent;
+  private readonly secure: boolean;
+
+  constructor(
+    private readonly secret: Secret,
+    private readonly opts: HttpClientOptions,
+  ) {
+    let url: URL;
+    try {
+      url = new URL(secret.reveal());
+    } catch {
+      // The TypeError would quote the input, i.e. the secret.
+      throw new TypeError(`${opts.owner}: the ${opts.what} is not a valid URL`);
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+      throw new TypeError(`${opts.owner}: the ${opts.what} must be an https URL (plain http only to a loopback address)`);
+    }
+    this.url = url;
+    this.secure = url.protocol === 'https:';
+    const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets, maxFreeSockets: opts.maxSockets, scheduling: 'lifo' as const };
+    this.agent = this.secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  }
+
+  /** Host (and port) only: safe to show, and enough to tell which endpoint failed. */
+  get host(): string {
+    return this.url.host;
+  }
+
+  /** Whatever happens, a message from here never contains the URL's path, query or userinfo. */
+  private clean(text: string): string {
+    return bound(this.secret.scrub(redactUrl(text)), { max: 300 });
+  }
+
+  post(body: string | Buffer, headers: Readonly<Record<string, string>>): Promise<HttpOutcome> {
+    const mod = this.secure ? https : http;
+    const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    return new Promise<HttpOutcome>((resolve) => {
+      let sent = false;
+      let settled = false;
+      const finish = (o: HttpOutcome): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(o);
+      };
+      const req = mod.request(
+        {
+          protocol: this.url.protocol,
+          hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
+          port: this.url.port === '' ? undefined : Number(this.url.port),
+          path: `${this.url.pathname}${this.url.search}`,
+          method: 'POST',
+          agent: this.agent,
+          headers: { ...headers, 'content-length': String(payload.length), 'user-agent': 'auditwatch' },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            if (size < MAX_RESPONSE_BYTES) chunks.push(chunk.subarray(0, MAX_RESPONSE_BYTES - size));
+            size += chunk.length;
+          });
+          res.on('end', () =>
+            finish({ kind: 'response', response: { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') } }),
+          );
+          res.on('error', (err) => finish({ kind: 'error', reason: this.clean(`response from ${this.host} broke off: ${describeError(err)}`), sent: true }));
+        },
+      );
+      const timer = setTimeout(() => {
+        req.destroy();
+        finish({ kind: 'error', reason: `no answer from ${this.host} within ${this.opts.timeoutMs} ms`, sent });
+      }, this.opts.timeoutMs);
+      req.on('finish', () => {
+        sent = true;
+      });
+      req.on('error', (err) => finish({ kind: 'error', reason: this.clean(`request to ${this.host} failed: ${describeError(err)}`), sent }));
+      req.end(payload);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** Retry-After as delay-seconds or an HTTP-date (RFC 9110 §10.2.3), in ms from `now`; capped. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined) return undefined;
+  const text = v.trim();
+  let ms: number;
+  if (/^\d{1,10}$/.test(text)) ms = Number(text) * 1000;
+  else {
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) return undefined;
+    ms = Math.max(0, at - now);
+  }
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
+}
+
+/** A short, safe excerpt of a response body for a reason string. */
+export function bodyExcerpt(body: string): string {
+  return bound(body.trim(), { max: 120 });
+}
+
+/**
+ * The usual HTTP classification: 2xx ok (when `accept` agrees), 408/429/5xx retry, 404/410 gone,
+ * other 4xx and redirects dropped. Sinks with a stricter contract (Slack's "ok") pass `accept`.
+ */
+export function classify(outcome: HttpOutcome, now: number, accept: (r: HttpResponse) => boolean = () => true): Verdict {
+  if (outcome.kind === 'error') return retry(outcome.reason, { uncertain: outcome.sent });
+  const r = outcome.response;
+  const what = `HTTP ${r.status}${r.body.trim() === '' ? '' : `: ${bodyExcerpt(r.body)}`}`;
+  if (r.status >= 200 && r.status < 300) return accept(r) ? OK : drop(`${what} (not the documented success answer)`);
+  if (r.status === 429) {
+    const after = parseRetryAfter(r.headers['retry-after'], now);
+    return retry(what, after === undefined ? {} : { retryAfterMs: after });
+  }
+  if (r.status === 408 || r.status >= 500) {
+    const after = parseRetryAfter(r.headers['retry-after'], now);
+    return retry(what, after === undefined ? {} : { retryAfterMs: after });
+  }
+  if (r.status === 404 || r.status === 410) return drop(what, true);
+  return drop(what);
+}
