@@ -175,9 +175,28 @@ function checkMax(max: number): void {
   if (!Number.isInteger(max) || max < 0) throw new RangeError(`max must be a non-negative integer, got ${max}`);
 }
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+const GRAPHEME_WINDOW = 16; // pieces of context on each side of a cut
+const GRAPHEME_BACKOFF = 32; // give up aligning after this many pieces (e.g. "Zalgo" text)
+
+/** Whether cutting before piece `keep` falls on a grapheme-cluster boundary (judged on a window around it). */
+function isGraphemeBoundary(pieces: readonly string[], keep: number): boolean {
+  if (keep <= 0 || keep >= pieces.length) return true;
+  const left = pieces.slice(Math.max(0, keep - GRAPHEME_WINDOW), keep).join('');
+  const right = pieces.slice(keep, keep + GRAPHEME_WINDOW).join('');
+  if (left === '' || right === '') return true;
+  for (const { index } of graphemes.segment(left + right)) {
+    if (index === left.length) return true;
+    if (index > left.length) return false;
+  }
+  return false;
+}
+
 /**
  * Joins `pieces` so that the result is at most `max` code units long. Pieces are atomic (a piece is
- * one code point or one replacement), so a surrogate pair or an escape sequence is never split.
+ * one code point or one replacement), so a surrogate pair or an escape sequence is never split;
+ * the cut is also moved back to a grapheme-cluster boundary where possible, so an emoji sequence
+ * such as 👨‍👩‍👧 or a letter with its combining accents is dropped whole rather than halved.
  * `ends[i]` is the input offset at which piece i ends; the marker reports the input code units
  * that are left out. `complete` tells whether `pieces` covers the whole input.
  *
@@ -199,12 +218,16 @@ export function fitPieces(
   for (const marker of [truncationMarker, (): string => ELLIPSIS]) {
     let keep = pieces.length;
     let kept = total;
+    let firstFit: { keep: number; text: string; omitted: number } | undefined;
     for (;;) {
       const end = keep === 0 ? 0 : (ends[keep - 1] ?? 0);
       const omitted = inputLength - end;
       const m = marker(omitted);
       if (kept + m.length <= max) {
-        return { text: pieces.slice(0, keep).join('') + m, truncated: true, omitted };
+        const fit = { keep, text: pieces.slice(0, keep).join('') + m, omitted };
+        firstFit ??= fit;
+        if (isGraphemeBoundary(pieces, keep)) return { text: fit.text, truncated: true, omitted };
+        if (firstFit.keep - keep >= GRAPHEME_BACKOFF) return { text: firstFit.text, truncated: true, omitted: firstFit.omitted };
       }
       if (keep === 0) break;
       keep--;
