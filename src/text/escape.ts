@@ -151,7 +151,9 @@ export function slackMrkdwnText(
 
 function encodePathSegment(segment: string): string {
   if (segment.length === 0) throw new RangeError('slackLink: empty path segment');
-  if (segment === '.' || segment === '..') return segment.replace(/\./g, '%2E');
+  // The URL standard treats "%2E%2E" like ".." (a double-dot segment), so a dot segment is
+  // double-encoded: it stays a literal name and cannot climb out of the base path.
+  if (segment === '.' || segment === '..') return segment.replace(/\./g, '%252E');
   const wellFormed = segment.replace(/[\uD800-\uDFFF]/gu, '\uFFFD'); // encodeURIComponent throws on lone surrogates
   // encodeURIComponent leaves !'()* alone; encode them too so nothing in the URL is special.
   return encodeURIComponent(wellFormed).replace(
@@ -166,8 +168,9 @@ function encodePathSegment(segment: string): string {
  *
  * - `baseUrl` must be absolute http(s) without credentials, query or fragment; it comes from
  *   configuration, never from an event.
- * - Every segment is percent-encoded (including `.`/`..`, so a segment cannot walk out of the
- *   base path), hence the URL contains no `|`, `<`, `>`, `&` or whitespace that could end the link.
+ * - Every segment is percent-encoded (`.`/`..` double-encoded, so a segment cannot walk out of
+ *   the base path), hence the URL contains no `|`, `<`, `>`, `&` or whitespace that could end
+ *   the link.
  * - The label is bounded to 200 code units, put on one line, rendered with `slackMrkdwnLiteral`
  *   (so it contains no raw `<`, `>`, `&`), and `|` is replaced with U+2223 (∣) so the label cannot
  *   be mistaken for a second separator.
