@@ -102,7 +102,10 @@ function redactOneUrl(raw: string): string {
   const head = hasAuthority ? `${parsed.protocol}//${userinfo}${parsed.host}` : parsed.protocol;
   const query = parsed.search !== '' ? `?${REDACTED}` : '';
   const fragment = parsed.hash !== '' ? `#${REDACTED}` : '';
-  return `${head}${redactPath(parsed.pathname)}${query}${fragment}`;
+  // The parser turns "http://host" into "http://host/"; don't add a path that was not there.
+  const hadPath = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*\//.test(raw);
+  const path = hadPath || parsed.pathname !== '/' ? redactPath(parsed.pathname) : '';
+  return `${head}${path}${query}${fragment}`;
 }
 
 /**
