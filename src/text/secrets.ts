@@ -164,43 +164,69 @@ function validBasicCredentials(m: RegExpExecArray): boolean {
 
 function validCard(m: RegExpExecArray): boolean {
   const digits = m[0].replace(/\D/g, '');
-  if (digits.length < 13 || digits.length > 19) return false;
-  if (/^(\d)\1+$/.test(digits)) return false; // 0000… passes Luhn
-  return plausibleCardPrefix(digits) && luhnValid(digits);
+  if (!plausibleCardPrefix(digits) || /^(\d)\1+$/.test(digits)) return false; // 0000… passes Luhn
+  // The candidate may run on into another number ("4111 1111 1111 1111 2"): accept it if the
+  // digits up to a separator form a 13-19 digit card number (the whole run is redacted). Only at
+  // separators: an unseparated number is judged whole, so "4111111111111112" stays.
+  let count = 0;
+  const ends: number[] = [];
+  for (const ch of m[0]) {
+    if (ch === ' ' || ch === '-') ends.push(count);
+    else count++;
+  }
+  ends.push(count);
+  return ends.some((n) => n >= 13 && n <= 19 && luhnValid(digits.slice(0, n)));
 }
 
 const DATE_LIKE = /^\+?(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})(?:$|\D)/;
 
+/** Whether the first `k` digit groups (sizes, first group's text) form a phone number. */
+function phoneShape(sizes: readonly number[], k: number, first: string, plus: boolean): boolean {
+  let digits = 0;
+  for (let i = 0; i < k; i++) digits += sizes[i] ?? 0;
+  // E.164: country code + subscriber number, at most 15 digits; the "+" makes it unambiguous.
+  if (plus) return digits >= 8 && digits <= 15;
+  const [a, b, c, d] = sizes;
+  // North American Numbering Plan: (555) 123-4567, 555.123.4567, 1-555-123-4567.
+  if (k === 3 && a === 3 && b === 3 && c === 4) return true;
+  if (k === 4 && first === '1' && b === 3 && c === 3 && d === 4) return true;
+  // Numbers written with a national trunk prefix: 020 7946 0958, 030 12345678, 01 23 45 67 89.
+  if (first.startsWith('0') && k >= 2 && digits >= 9 && digits <= 12) {
+    for (let i = 0; i < k; i++) {
+      const n = sizes[i] ?? 0;
+      if (n < 2 || n > 8) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
 function validPhone(m: RegExpExecArray): boolean {
   const c = m[0];
-  // Digit-group sizes in one pass; bail out early on runs of tiny groups ("1 1 1 1 …").
+  // Start offsets and sizes of the first (up to 6) digit groups, without allocating per character.
+  const starts: number[] = [];
   const sizes: number[] = [];
-  let run = 0;
-  for (let i = 0; i <= c.length; i++) {
+  let runStart = -1;
+  for (let i = 0; i <= c.length && sizes.length < 6; i++) {
     const code = i < c.length ? c.charCodeAt(i) : -1;
     if (code >= 48 && code <= 57) {
-      run++;
-    } else if (run > 0) {
-      sizes.push(run);
-      run = 0;
-      if (sizes.length > 6) return false;
+      if (runStart < 0) runStart = i;
+    } else if (runStart >= 0) {
+      starts.push(runStart);
+      sizes.push(i - runStart);
+      runStart = -1;
     }
   }
-  const digits = sizes.reduce((a, b) => a + b, 0);
   if (DATE_LIKE.test(c)) return false;
-  if (c.startsWith('+')) {
-    // E.164: country code + subscriber number, at most 15 digits.
-    if (digits < 8 || digits > 15) return false;
-    return sizes.length === 1 || sizes.every((g) => g <= 5);
-  }
-  const groups = c.split(/\D+/).filter((g) => g.length > 0);
-  const shape = sizes.join(',');
-  // North American Numbering Plan: (555) 123-4567, 555.123.4567, 1-555-123-4567.
-  if (shape === '3,3,4') return true;
-  if (shape === '1,3,3,4') return groups[0] === '1';
-  // Numbers written with a national trunk prefix: 020 7946 0958, 030 12345678, 01 23 45 67 89.
-  if (groups[0]?.startsWith('0') === true) {
-    return digits >= 9 && digits <= 12 && sizes.length >= 2 && sizes.every((s) => s >= 2 && s <= 8);
+  const plus = c.startsWith('+');
+  // A run of grouped digits is only tried from its start, so look for a phone number in any
+  // window of its groups ("42 555-123-4567", "+44 7911 123456 4111 …"); the whole run is redacted.
+  for (let from = 0; from < sizes.length; from++) {
+    const first = c.slice(starts[from] ?? 0, (starts[from] ?? 0) + (sizes[from] ?? 0));
+    const window = sizes.slice(from);
+    for (let k = window.length; k >= 1; k--) {
+      if (phoneShape(window, k, first, plus && from === 0)) return true;
+    }
   }
   return false;
 }
@@ -220,6 +246,11 @@ function validSlackToken(m: RegExpExecArray): boolean {
 
 // ---------------------------------------------------------------------------------------------
 // The rule table. Order matters: when spans overlap, the earliest rule names the redaction.
+
+// Words that make `name = value` a secret assignment. A value stops in front of another
+// `word:`/`word=` (a nested assignment is its own candidate), which also keeps floods such as
+// "PWD:PWD:PWD:…" from making every candidate scan 256 characters.
+const SECRET_WORDS = 'secret|token|passwd|password|pwd|pass|key|credentials?|auth';
 
 // Separators of `name = value` style assignments (env, YAML, JSON, Go, shell).
 const ASSIGN = String.raw`\\?["']?[ \t]{0,8}(?::=|=>|[:=])[ \t]{0,8}\\?["'\x60]?`;
@@ -403,7 +434,7 @@ export const SECRET_RULES = [
     name: 'generic-secret-assignment',
     kind: 'credential',
     pattern: new RegExp(
-      String.raw`(?<name>secret|token|passwd|password|pwd|pass|key|credentials?|auth)(?![a-z])(?<=(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,60})${ASSIGN}(?<secret>[^\s"'\x60,;&<>\[\](){}|\\=]{1,256}={0,3})`,
+      String.raw`(?<name>${SECRET_WORDS})(?![a-z])${ASSIGN}(?<secret>(?:(?!(?:${SECRET_WORDS})[:=])[^\s"'\x60,;&<>\[\](){}|\\=]){1,256}={0,3})`,
       'dgi',
     ),
     keywords: ['secret', 'token', 'passwd', 'password', 'pwd', 'pass', 'key', 'credential', 'auth'],
@@ -421,7 +452,8 @@ export const SECRET_RULES = [
     // Payment card numbers: 13-19 digits, optional space/dash separators, known IIN prefix, Luhn check (ISO/IEC 7812-1)
     name: 'payment-card',
     kind: 'pii',
-    pattern: /\d(?<!\d[ -]?\d)(?:[ -]?\d){12,18}(?![ -]?\d)/g,
+    // (may start right after "digit + separator": "qty 2 4111 1111 1111 1111" must still match)
+    pattern: /\d(?<!\d\d)(?:[ -]?\d){12,18}(?![ -]?\d)/g,
     keywords: [],
     validate: validCard,
   },
@@ -429,7 +461,8 @@ export const SECRET_RULES = [
     // Phone numbers: E.164 "+<cc><number>" (ITU-T E.164, max 15 digits) or national formats with separators (NANP, trunk prefix 0)
     name: 'phone-number',
     kind: 'pii',
-    pattern: /(?:\+(?<![\w+.-]\+)\(?\d|\((?<![\w+.-]\()\d|\d(?<![\w+.-]\d))[\d ().-]{5,24}\d(?![\w-])/g,
+    // (a national number does not start right after "digit + separator": a run of grouped digits is tried once, from its start)
+    pattern: /(?:\+(?<![\w+.-]\+)\(?\d|\((?<![\w+.-]\(|\d[ ().-]{1,2}\()\d|\d(?<![\w+.-]\d|\d[ ().-]{1,2}\d))[\d ().-]{5,24}\d(?![\w-])/g,
     keywords: [],
     validate: validPhone,
   },
@@ -476,12 +509,12 @@ function scan(rule: SecretRule, text: string, onMatch: (start: number, end: numb
     const before = groups?.['before'];
     const start = range === undefined && before !== undefined ? Math.min(matchStart, before[0]) : matchStart;
     const accepted = (rule.validate === undefined || rule.validate(m)) && !TOKEN_ONLY.test(text.slice(start, end));
-    if (!accepted) {
-      // Retry from the next character: a rejected candidate may hide a real one.
-      re.lastIndex = m.index + 1;
-      continue;
-    }
-    if (onMatch(start, end)) break;
+    // Whatever the outcome, go on from the next character rather than from the end of the match:
+    // a rejected candidate may hide a real one, and an accepted one may overlap the next (in
+    // "password= password=hunter22" the first value is the second keyword). Overlapping spans are
+    // merged later; starts inside a token are ruled out by each pattern's look-behinds.
+    re.lastIndex = m.index + 1;
+    if (accepted && onMatch(start, end)) break;
   }
   re.lastIndex = 0;
 }
