@@ -70,6 +70,41 @@ export interface StoredMonitor {
   creator: { email: string; handle: string; name: string };
 }
 
+/** A Security Monitoring rule as GET /api/v2/security_monitoring/rules/{id} returns it (camelCase on the wire). */
+export interface StoredRule {
+  id: string;
+  type: string;
+  name: string;
+  message: string;
+  isEnabled: boolean;
+  tags: string[];
+  queries: Record<string, unknown>[];
+  cases: Record<string, unknown>[];
+  options: Record<string, unknown>;
+  filters: unknown[];
+  hasExtendedTitle: boolean;
+  groupSignalsBy: string[];
+  isDefault: boolean;
+  isDeleted: boolean;
+  createdAt: number;
+  updatedAt: number;
+  creationAuthorId: number;
+  updateAuthorId: number;
+  version: number;
+}
+
+/** Enum values from the client's v2 models (SecurityMonitoringRule*). */
+export const RULE_DURATIONS = [0, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400] as const;
+export const RULE_SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export const RULE_AGGREGATIONS = ['count', 'cardinality', 'sum', 'max', 'new_value', 'geo_data', 'event_count', 'none'] as const;
+export const RULE_DATA_SOURCES = ['logs', 'audit', 'app_sec_spans', 'spans', 'security_runtime', 'network', 'events', 'security_signals'] as const;
+const RULE_KEYS = new Set(['type', 'name', 'message', 'isEnabled', 'tags', 'queries', 'cases', 'options', 'filters', 'hasExtendedTitle', 'groupSignalsBy',
+  'calculatedFields', 'referenceTables', 'schedulingOptions', 'thirdPartyCases', 'customMessage', 'customName', 'version']);
+const RULE_QUERY_KEYS = new Set(['query', 'aggregation', 'dataSource', 'distinctFields', 'groupByFields', 'hasOptionalGroupByFields', 'index', 'indexes', 'metric', 'metrics', 'name', 'customQueryExtension']);
+const RULE_CASE_KEYS = new Set(['name', 'status', 'condition', 'notifications', 'actions']);
+const RULE_OPTION_KEYS = new Set(['detectionMethod', 'evaluationWindow', 'keepAlive', 'maxSignalDuration', 'decreaseCriticalityBasedOnEnv', 'newValueOptions',
+  'anomalyDetectionOptions', 'impossibleTravelOptions', 'hardcodedEvaluatorType', 'sequenceDetectionOptions', 'thirdPartyRuleOptions', 'complianceRuleOptions']);
+
 export interface DatadogRateLimitOptions {
   /** Requests allowed per period (X-RateLimit-Limit). */
   limit: number;
@@ -120,6 +155,8 @@ export class DatadogFake extends HttpFake {
   private budgetWindow = { start: 0, used: 0 };
   private readonly store = new Map<number, StoredMonitor>();
   private nextId = 1_000_001;
+  private readonly ruleStore = new Map<string, StoredRule>();
+  private nextRule = 46_656; // 'a00' in base 36: ids look like 'a00-a00-xyz'
 
   private constructor(options: DatadogFakeOptions) {
     super(options);
@@ -148,6 +185,11 @@ export class DatadogFake extends HttpFake {
 
   monitor(id: number): StoredMonitor | undefined {
     return this.store.get(id);
+  }
+
+  /** Security Monitoring rules currently stored (not deleted). */
+  securityRules(): StoredRule[] {
+    return [...this.ruleStore.values()];
   }
 
   /** Put a monitor in the store directly (as if someone made it in the UI). Validates like create. */
@@ -218,6 +260,7 @@ export class DatadogFake extends HttpFake {
     if (p === '/api/v1/monitor/search' && m === 'GET') return this.search(req);
     if (p === '/api/v1/monitor/validate' && m === 'POST') return this.withBody(req, (body) => this.validateOnly(body, undefined));
     if (p === '/api/v1/monitor/can_delete' && m === 'GET') return this.canDelete(req);
+    if (p.startsWith('/api/v2/security_monitoring/rules')) return this.routeRules(req);
     const idMatch = /^\/api\/v1\/monitor\/(\d+)(\/validate)?$/.exec(p);
     if (idMatch !== null && idMatch[1] !== undefined) {
       const id = Number(idMatch[1]);
@@ -424,6 +467,179 @@ export class DatadogFake extends HttpFake {
         quality_issues: [],
       })),
     });
+  }
+
+  // -------------------------------------------------------------- Security Monitoring rules (v2)
+
+  private routeRules(req: RecordedRequest): Verdict {
+    const p = req.path;
+    const m = req.method;
+    if (p === '/api/v2/security_monitoring/rules' && m === 'GET') return this.listRules(req);
+    if (p === '/api/v2/security_monitoring/rules' && m === 'POST') {
+      return this.withBody(req, (body) => {
+        const errors = this.validateRule(body);
+        if (errors.length > 0) return bad(errors);
+        return accept(200, this.createRule(body));
+      });
+    }
+    if (p === '/api/v2/security_monitoring/rules/validation' && m === 'POST') {
+      return this.withBody(req, (body) => {
+        const errors = this.validateRule(body);
+        return errors.length > 0 ? bad(errors) : accept(204);
+      });
+    }
+    const idMatch = /^\/api\/v2\/security_monitoring\/rules\/([A-Za-z0-9-]+)$/.exec(p);
+    const id = idMatch?.[1];
+    if (id === undefined) return notFound(req);
+    const rule = this.ruleStore.get(id);
+    if (m === 'GET') return rule === undefined ? ruleNotFound(id) : accept(200, rule);
+    if (m === 'DELETE') {
+      if (!this.ruleStore.delete(id)) return ruleNotFound(id);
+      return accept(204);
+    }
+    if (m === 'PUT') {
+      if (rule === undefined) return ruleNotFound(id);
+      return this.withBody(req, (body) => this.updateRule(rule, body));
+    }
+    return notFound(req);
+  }
+
+  /** The editable part of a rule, with the defaults Datadog fills in. */
+  private ruleContent(body: Record<string, unknown>): Pick<StoredRule, 'name' | 'message' | 'isEnabled' | 'tags' | 'queries' | 'cases' | 'options' | 'filters' | 'hasExtendedTitle' | 'groupSignalsBy'> {
+    return {
+      name: body.name as string,
+      message: body.message as string,
+      isEnabled: body.isEnabled as boolean,
+      tags: Array.isArray(body.tags) ? (body.tags as string[]) : [],
+      queries: (body.queries as Record<string, unknown>[]).map((q) => ({ aggregation: 'count', dataSource: 'logs', groupByFields: [], distinctFields: [], ...q })),
+      cases: (body.cases as Record<string, unknown>[]).map((c) => ({ name: '', notifications: [], ...c })),
+      options: { detectionMethod: 'threshold', ...(body.options as Record<string, unknown>) },
+      filters: Array.isArray(body.filters) ? (body.filters as unknown[]) : [],
+      hasExtendedTitle: body.hasExtendedTitle === true,
+      groupSignalsBy: Array.isArray(body.groupSignalsBy) ? (body.groupSignalsBy as string[]) : [],
+    };
+  }
+
+  private createRule(body: Record<string, unknown>): StoredRule {
+    const now = this.now();
+    const n = this.nextRule++;
+    const part = (k: number): string => (k % 46_656).toString(36).padStart(3, '0');
+    const rule: StoredRule = {
+      id: `${part(n)}-${part(n * 7 + 11)}-${part(n * 13 + 5)}`,
+      type: typeof body.type === 'string' ? body.type : 'log_detection',
+      ...this.ruleContent(body),
+      isDefault: false,
+      isDeleted: false,
+      createdAt: now,
+      updatedAt: now,
+      creationAuthorId: 1,
+      updateAuthorId: 1,
+      version: 1,
+    };
+    this.ruleStore.set(rule.id, rule);
+    return rule;
+  }
+
+  private updateRule(rule: StoredRule, body: Record<string, unknown>): Verdict {
+    for (const k of Object.keys(body)) if (!RULE_KEYS.has(k)) return bad([`unknown field '${k}'`]);
+    if ('type' in body && body.type !== rule.type) return bad([`cannot change rule type from '${rule.type}'`]);
+    const merged: Record<string, unknown> = { type: rule.type };
+    for (const k of ['name', 'message', 'isEnabled', 'tags', 'queries', 'cases', 'options', 'filters', 'hasExtendedTitle', 'groupSignalsBy'] as const) {
+      merged[k] = k in body ? body[k] : rule[k];
+    }
+    const errors = this.validateRule(merged);
+    if (errors.length > 0) return bad(errors);
+    Object.assign(rule, this.ruleContent(merged), { updatedAt: this.now(), version: rule.version + 1 });
+    return accept(200, rule);
+  }
+
+  private listRules(req: RecordedRequest): Verdict {
+    const unknown = unknownParams(req, new Set(['page[size]', 'page[number]', 'query', 'sort']));
+    if (unknown.length > 0) return bad([`unknown query parameter(s): ${unknown.join(', ')}`]);
+    const size = req.query.get('page[size]') === null ? 10 : Number(req.query.get('page[size]'));
+    const number = req.query.get('page[number]') === null ? 0 : Number(req.query.get('page[number]'));
+    if (!Number.isInteger(size) || size < 1 || size > 100) return bad(["The value provided for parameter 'page[size]' is invalid: must be between 1 and 100"]);
+    if (!Number.isInteger(number) || number < 0) return bad(["The value provided for parameter 'page[number]' is invalid"]);
+    const text = (req.query.get('query') ?? '').trim().toLowerCase();
+    const all = [...this.ruleStore.values()];
+    const filtered = text === '' ? all : all.filter((r) => r.name.toLowerCase().includes(text) || r.tags.some((t) => t.includes(text)));
+    return accept(200, {
+      data: filtered.slice(number * size, number * size + size),
+      meta: { page: { total_count: all.length, total_filtered_count: filtered.length } },
+    });
+  }
+
+  /** Every contract problem in a Security Monitoring (log detection) rule create/validate body. */
+  validateRule(body: Record<string, unknown>): string[] {
+    const errors: string[] = [];
+    for (const k of Object.keys(body)) if (!RULE_KEYS.has(k)) errors.push(`unknown field '${k}'`);
+    if ('type' in body && body.type !== 'log_detection') errors.push(`rule type ${JSON.stringify(body.type)} is not modelled by this fake (log_detection)`);
+    if (typeof body.name !== 'string' || body.name.trim() === '') errors.push("'name' is required");
+    if (typeof body.message !== 'string' || body.message.trim() === '') errors.push("'message' is required");
+    if (typeof body.isEnabled !== 'boolean') errors.push("'isEnabled' is required and must be a boolean");
+    if ('tags' in body) errors.push(...checkTags(body.tags, this.strictTags));
+    if ('hasExtendedTitle' in body && typeof body.hasExtendedTitle !== 'boolean') errors.push("'hasExtendedTitle' must be a boolean");
+
+    const queryNames: string[] = [];
+    if (!Array.isArray(body.queries) || body.queries.length === 0) errors.push("'queries' must be a non-empty array");
+    else {
+      body.queries.forEach((q, i) => {
+        const at = `queries[${i}]`;
+        queryNames.push(isPlainObject(q) && typeof q.name === 'string' && q.name !== '' ? q.name : String.fromCharCode(97 + i));
+        if (!isPlainObject(q)) {
+          errors.push(`${at} must be an object`);
+          return;
+        }
+        for (const k of Object.keys(q)) if (!RULE_QUERY_KEYS.has(k)) errors.push(`${at}: unknown field '${k}'`);
+        if (typeof q.query !== 'string' || q.query.trim() === '') errors.push(`${at}.query is required`);
+        if ('aggregation' in q && !(RULE_AGGREGATIONS as readonly unknown[]).includes(q.aggregation)) errors.push(`${at}.aggregation ${JSON.stringify(q.aggregation)} is not one of ${RULE_AGGREGATIONS.join(', ')}`);
+        if ('dataSource' in q && !(RULE_DATA_SOURCES as readonly unknown[]).includes(q.dataSource)) errors.push(`${at}.dataSource ${JSON.stringify(q.dataSource)} is not one of ${RULE_DATA_SOURCES.join(', ')}`);
+        for (const k of ['groupByFields', 'distinctFields'] as const) {
+          if (k in q && !(Array.isArray(q[k]) && (q[k] as unknown[]).every((f) => typeof f === 'string' && f !== ''))) errors.push(`${at}.${k} must be an array of non-empty strings`);
+        }
+        if ((q.aggregation === 'cardinality' || q.aggregation === 'sum' || q.aggregation === 'max') && !(Array.isArray(q.distinctFields) && q.distinctFields.length > 0) && typeof q.metric !== 'string' && !Array.isArray(q.metrics)) {
+          errors.push(`${at}: aggregation '${String(q.aggregation)}' needs distinctFields or metric(s)`);
+        }
+      });
+      if (new Set(queryNames).size !== queryNames.length) errors.push('query names must be unique');
+    }
+
+    if (!Array.isArray(body.cases) || body.cases.length === 0) errors.push("'cases' must be a non-empty array");
+    else {
+      body.cases.forEach((c, i) => {
+        const at = `cases[${i}]`;
+        if (!isPlainObject(c)) {
+          errors.push(`${at} must be an object`);
+          return;
+        }
+        for (const k of Object.keys(c)) if (!RULE_CASE_KEYS.has(k)) errors.push(`${at}: unknown field '${k}'`);
+        if (!(RULE_SEVERITIES as readonly unknown[]).includes(c.status)) errors.push(`${at}.status ${JSON.stringify(c.status)} is not one of ${RULE_SEVERITIES.join(', ')}`);
+        if ('notifications' in c && !(Array.isArray(c.notifications) && c.notifications.every((x) => typeof x === 'string'))) errors.push(`${at}.notifications must be an array of strings`);
+        if ('name' in c && typeof c.name !== 'string') errors.push(`${at}.name must be a string`);
+        if (typeof c.condition !== 'string' || c.condition.trim() === '') errors.push(`${at}.condition is required for threshold rules (e.g. "a > 5")`);
+        else {
+          if (!/^[A-Za-z_][A-Za-z0-9_]*\s*(>=|<=|==|!=|>|<)\s*-?\d+(\.\d+)?(\s*(&&|\|\|)\s*[A-Za-z_][A-Za-z0-9_]*\s*(>=|<=|==|!=|>|<)\s*-?\d+(\.\d+)?)*$/.test(c.condition.trim())) {
+            errors.push(`${at}.condition ${JSON.stringify(c.condition)} is not "<query> <op> <number>" joined by && or ||`);
+          }
+          for (const ident of c.condition.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []) {
+            if (!queryNames.includes(ident)) errors.push(`${at}.condition refers to '${ident}', which is not a query name (${queryNames.join(', ')})`);
+          }
+        }
+      });
+    }
+
+    const o = body.options;
+    if (!isPlainObject(o)) errors.push("'options' is required");
+    else {
+      for (const k of Object.keys(o)) if (!RULE_OPTION_KEYS.has(k)) errors.push(`options: unknown field '${k}'`);
+      const method = o.detectionMethod ?? 'threshold';
+      if (method !== 'threshold') errors.push(`options.detectionMethod ${JSON.stringify(method)} is not modelled by this fake (threshold)`);
+      for (const k of ['evaluationWindow', 'keepAlive', 'maxSignalDuration'] as const) {
+        if (!(k in o)) errors.push(`options.${k} is required for threshold rules`);
+        else if (!(RULE_DURATIONS as readonly unknown[]).includes(o[k])) errors.push(`options.${k} ${JSON.stringify(o[k])} is not one of ${RULE_DURATIONS.join(', ')} (seconds)`);
+      }
+    }
+    return errors;
   }
 
   /** Every contract problem in a monitor create/validate body (empty when valid). */
@@ -693,6 +909,10 @@ function bad(errors: string[]): Verdict {
 
 function monitorNotFound(id: number): Verdict {
   return reject(404, `monitor ${id} not found`, { errors: ['Monitor not found'] });
+}
+
+function ruleNotFound(id: string): Verdict {
+  return reject(404, `rule ${id} not found`, { errors: ['Not found'] });
 }
 
 function notFound(req: RecordedRequest): Verdict {
