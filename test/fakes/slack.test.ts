@@ -217,6 +217,18 @@ describe('findActiveSlackSyntax', () => {
     ]);
   });
 
+  it('SlackFake.activeSyntax() lists findings per accepted message', async () => {
+    const slack = await SlackFake.start();
+    try {
+      await send(slack.webhookUrl, validMessage);
+      await send(slack.webhookUrl, { text: 'user said <!channel> deploy now' });
+      const [, second] = await slack.waitForRequests(2);
+      assert.deepEqual(slack.activeSyntax(), [{ seq: second?.seq, found: ['<!channel>'] }]);
+    } finally {
+      await slack.close();
+    }
+  });
+
   it('can allow known-good sequences and skip plain_text', () => {
     const body = {
       blocks: [

@@ -133,6 +133,16 @@ export class SlackFake extends HttpFake {
     return this.delivered;
   }
 
+  /**
+   * Active Slack syntax in every accepted message (see findActiveSlackSyntax); only messages with
+   * findings are listed, so `assert.deepEqual(slack.activeSyntax(), [])` is the strict-mentions check.
+   */
+  activeSyntax(options: ActiveSyntaxOptions = {}): { seq: number; found: string[] }[] {
+    return this.delivered
+      .map((m) => ({ seq: m.request.seq, found: findActiveSlackSyntax(m.body, options) }))
+      .filter((r) => r.found.length > 0);
+  }
+
   protected override rateLimitReply(retryAfterSeconds: number, options: RateLimitFaultOptions): Reply {
     const headers: Record<string, string> = { 'Content-Type': 'text/html' };
     if (!options.omitRetryAfter) headers['Retry-After'] = String(retryAfterSeconds);
