@@ -14,10 +14,12 @@
 //     (checked by a test), and every open-ended body is bounded. Each regex *starts* with its
 //     literal prefix (`ghp_`, `://`, `@`, the keyword …) so V8 can skip ahead to candidates;
 //     the left boundary is checked by a look-behind placed after the prefix (a leading
-//     look-behind would disable that fast scan and costs 20-50x on ordinary text). The
-//     look-behind rejects every character the body accepts, so a start inside a run of token
-//     characters is impossible and a run is scanned once; where a body may contain its own
-//     keyword (authorization, key=value) the body stops in front of it for the same reason.
+//     look-behind would disable that fast scan and costs 20-50x on ordinary text). Where
+//     possible the look-behind rejects every character the body accepts, so a start inside a
+//     run of token characters is impossible and a run is scanned once; where a body may contain
+//     its own `keyword:` (authorization, key=value) the body stops in front of it for the same
+//     reason (in front of `keyword:`/`keyword=` only: a token such as
+//     [redacted:authorization-header] must not be split).
 //     A rule with `keywords` only runs if the lower-cased text contains one of them.
 //   - `screen()` re-runs until nothing changes (at most 3 passes; in practice a second pass only
 //     happens when the first one redacted something), so screening is idempotent.
@@ -362,7 +364,7 @@ export const SECRET_RULES = [
     // Stripe webhook signing secrets whsec_… (docs.stripe.com/webhooks#verify-official-libraries)
     name: 'stripe-webhook-secret',
     kind: 'credential',
-    pattern: /whsec_(?<![A-Za-z0-9_+/=][\s\S]{6})[A-Za-z0-9+/=]{24,128}/g,
+    pattern: /whsec_(?<![A-Za-z0-9_][\s\S]{6})[A-Za-z0-9+/=]{24,128}/g,
     keywords: ['whsec_'],
   },
   {
@@ -409,7 +411,7 @@ export const SECRET_RULES = [
     name: 'authorization-header',
     kind: 'credential',
     pattern: new RegExp(
-      String.raw`authorization${ASSIGN}(?:(?:basic|bearer|token|digest|negotiate|ntlm|hoba|mutual|vapid|dpop|aws4-hmac-sha256|sso-key|apikey|api-key|key)[ \t]+)?(?<secret>(?:(?!authorization)[^\r\n"'\x60\\]){4,1024})`,
+      String.raw`authorization${ASSIGN}(?:(?:basic|bearer|token|digest|negotiate|ntlm|hoba|mutual|vapid|dpop|aws4-hmac-sha256|sso-key|apikey|api-key|key)[ \t]+)?(?<secret>(?:(?!authorization["']?[ \t]?[:=])[^\r\n"'\x60\\]){4,1024})`,
       'dgi',
     ),
     keywords: ['authorization'],

@@ -144,6 +144,14 @@ describe('rule table', () => {
     for (const rule of RULES) assert.deepEqual(findMatches(rule, redactionToken(rule.name)), [], rule.name);
   });
 
+  it('a redaction token is left alone in the context that produced it (e.g. "Authorization: Bearer [redacted:authorization-header]")', () => {
+    for (const p of allPositives()) {
+      const once = screen(p.text).text;
+      assert.equal(screen(once).text, once, p.text);
+      assert.equal(screen(once).hits.size, 0, p.text);
+    }
+  });
+
   for (const rule of RULES) {
     it(`${rule.name}: no nested quantifiers`, () => {
       assert.deepEqual(nestedQuantifiers(rule.pattern.source), []);
