@@ -82,6 +82,15 @@ interface BrokerFiles {
   jvmArgs: string[];
 }
 
+/**
+ * The broker's JVM flags (AUDITWATCH_TEST_KAFKA_JVM_OPTS replaces them). C1-only compilation and the
+ * serial collector start the JVM in a fraction of the CPU time, which is what a 2-core machine running
+ * tests in parallel is short of; test traffic is far too small to miss C2.
+ */
+const BROKER_JVM_OPTS = '-Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1';
+/** StorageTool runs for a second: same reasoning, smaller heap. */
+const TOOL_JVM_OPTS = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true'];
+
 async function prepareBroker(version: KafkaVersion, lib: string): Promise<BrokerFiles> {
   const [port, controllerPort] = await freePorts(2);
   if (port === undefined || controllerPort === undefined) throw new Error('Kafka: could not reserve two free ports');
@@ -94,9 +103,10 @@ async function prepareBroker(version: KafkaVersion, lib: string): Promise<Broker
   // AUDITWATCH_TEST_KAFKA_LOG_LEVEL=INFO (or DEBUG) to see more when investigating a broker.
   const logging = loggingConfig(version, logFile, logConfigFile, process.env.AUDITWATCH_TEST_KAFKA_LOG_LEVEL ?? 'WARN');
   writeFileSync(logConfigFile, logging.text);
-  const jvmArgs = ['-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true', logging.jvmFlag];
+  const heapAndGc = (process.env.AUDITWATCH_TEST_KAFKA_JVM_OPTS ?? BROKER_JVM_OPTS).split(/\s+/).filter((o) => o !== '');
+  const jvmArgs = [...heapAndGc, '-Djava.awt.headless=true', logging.jvmFlag];
   const files: BrokerFiles = { version, lib, dir, port, controllerPort, propsFile, logFile, outFile: join(dir, 'broker.out'), jvmArgs };
-  const storageTool = [...jvmArgs, '-cp', `${lib}/*`, 'kafka.tools.StorageTool'];
+  const storageTool = [...TOOL_JVM_OPTS, logging.jvmFlag, '-cp', `${lib}/*`, 'kafka.tools.StorageTool'];
   const label = `Kafka ${version} StorageTool (${dir})`;
   try {
     const clusterId = (await runCommand(label, 'java', [...storageTool, 'random-uuid'], dir)).trim();
