@@ -1,5 +1,5 @@
 // Starts the test services for scripts/test.mjs (plain .mjs, so it cannot import this TypeScript) and
-// keeps them up until its stdin closes or it gets SIGTERM/SIGINT/SIGHUP.
+// keeps them up until its stdin closes, its parent process goes away, or it gets SIGTERM/SIGINT/SIGHUP.
 //
 //   node --import tsx test/services/serve.ts [--kafka=4.1.1|3.9.1] [--elasticsearch[=8.19.7]]
 //
@@ -58,6 +58,12 @@ async function main(): Promise<void> {
   process.stdin.on('end', () => void stopAll(0));
   process.stdin.on('error', () => void stopAll(0));
   process.stdin.resume();
+  // A parent that dies while something else still holds our stdin open would leave us running: watch
+  // for being re-parented too.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stopAll(0);
+  }, 1000).unref();
 
   const kafkaVersion = req.kafka;
   const esVersion = req.elasticsearch;
