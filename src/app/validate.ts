@@ -6,6 +6,7 @@ function describe(d: DetectorDef): string {
   const where = [...d.where].map(([f, vs]) => `${f}=${vs.join('|')}`).join(' ') || 'every event';
   const by = d.groupBy.join(',');
   if (d.kind === 'threshold') return `threshold  more than ${d.threshold} in ${formatDuration(d.windowMs)} of [${where}] per ${by}`;
+  if (d.kind === 'leak') return `leak       unscrubbed field or credential in [${where}] per ${by}, resolved after ${formatDuration(d.quietMs)} without one`;
   const reset = [...d.resetWhere].map(([f, vs]) => `${f}=${vs.join('|')}`).join(' ');
   return `streak     more than ${d.threshold} consecutive [${where}] per ${by}, reset by [${reset}]`;
 }

@@ -47,7 +47,28 @@ export const streakDetectorSchema = z.strictObject({
   threshold: z.number().int().nonnegative(),
 });
 
-export const detectorFileSchema = z.discriminatedUnion('kind', [thresholdDetectorSchema, streakDetectorSchema]);
+/** Field names that must never reach a log platform (matched case-insensitively, at any depth). */
+export const DEFAULT_LEAK_DENY_FIELDS = ['args', 'arguments', 'params', 'apiKey', 'api_key', 'token', 'accessToken', 'access_token', 'secret', 'password', 'credential', 'authorization', 'bearer', 'privateKey', 'private_key', 'clientSecret', 'client_secret'] as const;
+
+export const leakDetectorSchema = z.strictObject({
+  ...common,
+  kind: z.literal('leak'),
+  // Leaks are breaches: critical unless the file says otherwise.
+  severity: common.severity.default('critical'),
+  groupBy: groupBySchema.default(['callerId', 'serverVersion']),
+  /** Which events are inspected; all by default. */
+  where: whereSchema.default({}),
+  /** The alert resolves once this long has passed (in event time) without a leak for the key. */
+  quiet: durationSchema,
+  /** Field names (any depth, case-insensitive) whose presence with a value is a leak. */
+  denyFields: z.array(z.string().min(1).max(200)).max(500).default([...DEFAULT_LEAK_DENY_FIELDS]),
+  /** Dotted paths (array indices left out) where a deny-listed name is expected and harmless. */
+  allowPaths: z.array(z.string().min(1).max(500)).max(500).default([]),
+  /** Also look for credentials in every string value, with the secret screen's credential rules. */
+  checkValues: z.boolean().default(true),
+});
+
+export const detectorFileSchema = z.discriminatedUnion('kind', [thresholdDetectorSchema, streakDetectorSchema, leakDetectorSchema]);
 
 export type Severity = 'info' | 'warning' | 'critical';
 /** Field → accepted values; an event matches when every listed field has one of its values. */
@@ -73,7 +94,16 @@ export interface StreakDef extends CommonDef {
   readonly resetWhere: Where;
   readonly threshold: number;
 }
-export type DetectorDef = ThresholdDef | StreakDef;
+/** Unscrubbed events: see README "Semantics", clause 7. */
+export interface LeakDef extends CommonDef {
+  readonly kind: 'leak';
+  readonly quietMs: number;
+  /** Lower-cased deny-listed field names. */
+  readonly denyFields: ReadonlySet<string>;
+  readonly allowPaths: ReadonlySet<string>;
+  readonly checkValues: boolean;
+}
+export type DetectorDef = ThresholdDef | StreakDef | LeakDef;
 
 function toWhere(raw: Partial<Record<EventStringField, string | string[]>>): Where {
   const m = new Map<EventStringField, readonly string[]>();
@@ -99,6 +129,16 @@ export function detectorFromYaml(file: string, text: string): DetectorDef {
     file,
   };
   if (d.kind === 'threshold') return Object.freeze({ ...base, kind: 'threshold', windowMs: d.window, threshold: d.threshold });
+  if (d.kind === 'leak') {
+    return Object.freeze({
+      ...base,
+      kind: 'leak',
+      quietMs: d.quiet,
+      denyFields: new Set(d.denyFields.map((f) => f.toLowerCase())),
+      allowPaths: new Set(d.allowPaths),
+      checkValues: d.checkValues,
+    });
+  }
   return Object.freeze({ ...base, kind: 'streak', resetWhere: toWhere(d.resetWhere), threshold: d.threshold });
 }
 

@@ -1,5 +1,6 @@
 import type { DetectorDef } from '../config/detectors.js';
 import type { DetectorRuntime, Sequence } from './detector.js';
+import { LeakDetector } from './leak.js';
 import { StreakDetector } from './streak.js';
 import { ThresholdDetector } from './threshold.js';
 
@@ -10,5 +11,7 @@ export function compileDetector(def: DetectorDef, seq: Sequence): DetectorRuntim
       return new ThresholdDetector(def, seq);
     case 'streak':
       return new StreakDetector(def, seq);
+    case 'leak':
+      return new LeakDetector(def, seq);
   }
 }

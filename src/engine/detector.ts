@@ -43,12 +43,14 @@ export interface DetectorSnapshot {
 export interface KeySnapshot {
   /** groupBy values */
   readonly v: readonly (string | null)[];
-  /** stored event times (threshold) */
+  /** stored event times (threshold); start, end, count of each later stretch (leak) */
   readonly t?: readonly number[];
   /** streak length (streak) */
   readonly n?: number;
-  /** active alert: fired at, pending resolve at (threshold), fire sequence */
+  /** active alert: fired at, pending resolve at (threshold, leak), fire sequence */
   readonly a?: number;
   readonly r?: number;
   readonly s?: number;
+  /** evidence strings (leak: path and rule of each later stretch, in `t` order) */
+  readonly e?: readonly string[];
 }

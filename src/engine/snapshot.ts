@@ -19,6 +19,7 @@ const keySnapshot = z.strictObject({
   a: z.number().optional(),
   r: z.number().optional(),
   s: z.number().int().optional(),
+  e: z.array(z.string()).optional(),
 });
 
 // Snapshots come back from disk or Kafka: they are outside input like any other.

@@ -19,6 +19,8 @@ export interface FiredTransition extends TransitionBase {
   readonly threshold: number;
   /** Set for windowed detectors: the window is (at - windowMs, at]. */
   readonly windowMs?: number;
+  /** Set by leak detectors: where the leak is and which rule matched; never the value. */
+  readonly evidence?: { readonly path: string; readonly rule: string };
 }
 
 export interface ResolvedTransition extends TransitionBase {
@@ -61,6 +63,7 @@ export interface TransitionJson {
   threshold?: number;
   windowStart?: string;
   severity: Severity;
+  evidence?: { path: string; rule: string };
 }
 
 /** The documented one-line JSON form written by `auditwatch replay`. */
@@ -77,5 +80,6 @@ export function transitionJson(t: Transition): TransitionJson {
     threshold: t.threshold,
     ...(t.windowMs === undefined ? {} : { windowStart: formatTimestamp(t.at - t.windowMs) }),
     severity: t.severity,
+    ...(t.evidence === undefined ? {} : { evidence: { path: t.evidence.path, rule: t.evidence.rule } }),
   };
 }

@@ -66,7 +66,8 @@ describe('auditwatch validate and run', () => {
     const r = await cli(['validate']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /ok +rate-limit-burst +warning +threshold +more than 100 in 1h/);
-    assert.match(r.stdout, /3 detectors valid/);
+    assert.match(r.stdout, /ok +unscrubbed-event +critical +leak +unscrubbed field or credential in \[every event\] per callerId,serverVersion, resolved after 1h/);
+    assert.match(r.stdout, /4 detectors valid/);
   });
 
   it('run with no Kafka reads the bundled sample, prints each planted incident and exits 0', async () => {

@@ -17,7 +17,7 @@ function errorOf(fn: () => unknown): string {
 describe('detector files', () => {
   it('loads the shipped detectors', () => {
     const defs = loadDetectors('detectors');
-    assert.deepEqual(defs.map((d) => d.id).sort(), ['denial-spike', 'error-streak', 'rate-limit-burst']);
+    assert.deepEqual(defs.map((d) => d.id).sort(), ['denial-spike', 'error-streak', 'rate-limit-burst', 'unscrubbed-event']);
     const burst = defs.find((d) => d.id === 'rate-limit-burst');
     assert.equal(burst?.kind, 'threshold');
     if (burst?.kind === 'threshold') {
