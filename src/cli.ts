@@ -22,6 +22,15 @@ function bytes(value: string): number {
 const latenessOption = () => new Option('--lateness <duration>', 'allowed lateness: events older than the newest minus this are dropped as late').argParser(duration).default(DEFAULT_LATENESS_MS, '30s');
 const detectorsOption = () => new Option('--detectors <dir>', 'directory of detector YAML files (default: ./detectors, else the bundled ones)');
 const maxBytesOption = () => new Option('--max-bytes <n>', 'largest accepted event in bytes').argParser(bytes).default(1024 * 1024, '1 MiB');
+const formatOption = () => new Option('--format <name>', 'input format: canonical, redisctl, toolhive, obot, audit-trail, ecs, or auto (per message); default: input.format of auditwatch.yaml, else canonical');
+const callerOption = () => new Option('--caller <id>', 'callerId for formats whose events carry no caller (redisctl), e.g. the profile name');
+const callerFieldOption = () => new Option('--caller-field <path>', 'message field holding the caller for those formats, e.g. span.profile');
+interface InputFlagOptions {
+  format?: string;
+  caller?: string;
+  callerField?: string;
+}
+const inputFlags = (o: InputFlagOptions) => ({ format: o.format, caller: o.caller, callerField: o.callerField });
 
 /** Exit codes: 0 done, 1 failed while running, 2 bad usage or bad configuration. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -39,9 +48,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(detectorsOption())
     .addOption(latenessOption())
     .addOption(maxBytesOption())
+    .addOption(formatOption())
+    .addOption(callerOption())
+    .addOption(callerFieldOption())
     .option('--no-color', 'never colour the output')
-    .action(async (o: { input?: string; detectors?: string; lateness: number; maxBytes: number; color: boolean }) => {
+    .action(async (o: { input?: string; detectors?: string; lateness: number; maxBytes: number; color: boolean } & InputFlagOptions) => {
       code = await runFile({
+        inputFlags: inputFlags(o),
         input: o.input ?? bundledSample(),
         detectorsDir: configDir(o.detectors, 'detectors'),
         latenessMs: o.lateness,
@@ -59,8 +72,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(detectorsOption())
     .addOption(latenessOption())
     .addOption(maxBytesOption())
-    .action(async (file: string, o: { detectors?: string; lateness: number; maxBytes: number }) => {
-      code = await replay({ input: file, detectorsDir: configDir(o.detectors, 'detectors'), latenessMs: o.lateness, maxBytes: o.maxBytes, stdout: process.stdout, stderr: process.stderr });
+    .addOption(formatOption())
+    .addOption(callerOption())
+    .addOption(callerFieldOption())
+    .action(async (file: string, o: { detectors?: string; lateness: number; maxBytes: number } & InputFlagOptions) => {
+      code = await replay({ input: file, detectorsDir: configDir(o.detectors, 'detectors'), latenessMs: o.lateness, maxBytes: o.maxBytes, inputFlags: inputFlags(o), stdout: process.stdout, stderr: process.stderr });
     });
 
   program

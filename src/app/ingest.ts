@@ -16,6 +16,10 @@ export class IngestCounters {
   accepted = 0;
   rejected = 0;
   late = 0;
+  /** Kept fields cut to input.maxFieldLength (the events were accepted). */
+  truncated = 0;
+  /** Decoded messages per input format (interesting with --format auto). */
+  readonly byFormat = new Map<string, number>();
   readonly rejectedByReason = new Map<string, number>();
   readonly samples: RejectionSample[] = [];
   readonly transitionsByDetector = new Map<string, { fired: number; resolved: number }>();
@@ -37,18 +41,21 @@ export class IngestCounters {
   }
 }
 
+/** A decoded line; format decoders also say which format handled it and how many fields they cut. */
+export type DecodeOutcome = ParseResult & { readonly format?: string; readonly truncated?: number };
+
 export interface IngestOptions {
   readonly input: string;
   readonly maxBytes: number;
-  /** Decodes one line: the canonical parser, or a format adapter. */
-  readonly decode?: (text: string) => ParseResult;
+  /** Decodes one line: the canonical parser, or a format decoder (src/events/formats/decode.ts). */
+  readonly decode?: (text: string) => DecodeOutcome;
   /** Called with the transitions of each batch of lines, in order. */
   readonly onTransitions: (ts: readonly Transition[]) => void | Promise<void>;
 }
 
 /** Reads an input to its end through the engine. Bad lines are counted, never fatal. */
 export async function ingestFile(engine: Engine, opts: IngestOptions, counters = new IngestCounters()): Promise<IngestCounters> {
-  const decode = opts.decode ?? ((text: string) => parseLine(text, opts.maxBytes));
+  const decode: (text: string) => DecodeOutcome = opts.decode ?? ((text: string) => parseLine(text, opts.maxBytes));
   const out: Transition[] = [];
   for await (const batch of readLineBatches(opts.input, opts.maxBytes)) {
     for (const line of batch) {
@@ -62,10 +69,12 @@ export async function ingestFile(engine: Engine, opts: IngestOptions, counters =
         continue;
       }
       const res = decode(line.text);
+      if (res.format !== undefined) counters.byFormat.set(res.format, (counters.byFormat.get(res.format) ?? 0) + 1);
       if (!res.ok) {
         counters.reject(line.n, res.rejection.reason, res.rejection.detail);
         continue;
       }
+      if (res.truncated !== undefined) counters.truncated += res.truncated;
       if (engine.process(res.event, out) === 'late') counters.late++;
       else counters.accepted++;
     }
@@ -91,6 +100,8 @@ export function formatSummary(command: string, c: IngestCounters, detectorIds: r
     `  late     ${pad(c.late)}`,
   ];
   if (c.blank > 0) lines.push(`  blank    ${pad(c.blank)}`);
+  if (c.truncated > 0) lines.push(`  fields truncated ${c.truncated.toLocaleString('en-US')} (longer than input.maxFieldLength)`);
+  if (c.byFormat.size > 1) lines.push(`  formats: ${[...c.byFormat].map(([f, n]) => `${f} ${n.toLocaleString('en-US')}`).join(', ')}`);
   for (const s of c.samples) lines.push(`    line ${s.line}: ${s.reason} (${s.detail})`);
   lines.push('alerts:');
   const width = Math.max(8, ...detectorIds.map((d) => d.length));

@@ -7,6 +7,7 @@ import type { Clock } from '../outbox/clock.js';
 import { Alerting } from './alerting.js';
 import { formatDeliverySummary } from './delivery-summary.js';
 import { formatSummary, ingestFile } from './ingest.js';
+import { inputDecoder, type InputFlags } from './input.js';
 
 export interface RunOptions {
   readonly input: string;
@@ -19,6 +20,8 @@ export interface RunOptions {
   /** Environment for auditwatch.yaml lookup and sink secrets (default: process.env). */
   readonly env?: NodeJS.ProcessEnv;
   readonly clock?: Clock;
+  /** --format, --caller, --caller-field; input.format and input.formats of auditwatch.yaml otherwise. */
+  readonly inputFlags?: Omit<InputFlags, 'maxBytes'>;
 }
 
 /**
@@ -30,6 +33,7 @@ export async function runFile(opts: RunOptions): Promise<number> {
   const env = opts.env ?? process.env;
   const { config } = loadRuntimeConfig(undefined, env);
   const defs = loadDetectors(opts.detectorsDir);
+  const decoder = inputDecoder({ ...opts.inputFlags, maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES }, config.input);
   const engine = new Engine(defs, { latenessMs: opts.latenessMs });
   const alerting = await Alerting.start({ config, env, defs, stdout: opts.stdout, stderr: opts.stderr, color: opts.color, clock: opts.clock });
   try {
@@ -37,6 +41,7 @@ export async function runFile(opts: RunOptions): Promise<number> {
     const counters = await ingestFile(engine, {
       input: opts.input,
       maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
+      decode: decoder.decode,
       onTransitions: async (ts) => {
         await alerting.accept(ts);
       },

@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { AuditwatchError } from '../errors.js';
+import { formatOptionsSchema, inputFormatSchema } from '../events/formats/registry.js';
+import { DEFAULT_LIMITS, inputLimitsSchema } from '../events/limits.js';
 import { parseDuration } from './duration.js';
 import { configError, parseYaml, zodProblems } from './yaml-errors.js';
 import { kafkaSectionSchema } from './sections/kafka.js';
@@ -20,9 +22,13 @@ export const durationMs = z.string().transform((s, ctx) => {
 });
 
 const inputSectionSchema = z.strictObject({
-  /** Event format: `canonical` (default), or a named adapter, or `auto`. */
-  format: z.string().default('canonical'),
+  /** Event format: `canonical` (default), a named adapter, or `auto` (README "Input formats"). */
+  format: inputFormatSchema.default('canonical'),
+  /** Per-format options, e.g. `redisctl: { caller: prod-profile }` or `ecs: { callerFields: [...] }`. */
+  formats: formatOptionsSchema.default({}),
   maxBytes: z.number().int().positive().default(1024 * 1024),
+  maxDepth: inputLimitsSchema.shape.maxDepth,
+  maxFieldLength: inputLimitsSchema.shape.maxFieldLength,
   lateness: durationMs.default(30_000),
 });
 
@@ -33,7 +39,7 @@ const inputSectionSchema = z.strictObject({
 export const runtimeConfigSchema = z.strictObject({
   detectors: z.string().optional(),
   alerts: z.string().optional(),
-  input: inputSectionSchema.default({ format: 'canonical', maxBytes: 1024 * 1024, lateness: 30_000 }),
+  input: inputSectionSchema.default({ format: 'canonical', formats: {}, maxBytes: 1024 * 1024, maxDepth: DEFAULT_LIMITS.maxDepth, maxFieldLength: DEFAULT_LIMITS.maxFieldLength, lateness: 30_000 }),
   kafka: kafkaSectionSchema.optional(),
   alerting: alertingSectionSchema.optional(),
   provision: provisionSectionSchema.optional(),
