@@ -127,11 +127,13 @@ export class AlertPipeline {
     }
     const alertSinks = new Set<string>();
     for (const r of matched) {
-      if (t.type === 'resolved' && !r.grouping.sendResolved) continue;
+      // Without sendResolved a group still learns of the resolve (no reminders for it), but
+      // per-alert sinks get nothing.
+      const sendsResolve = t.type === 'fired' || r.grouping.sendResolved;
       const groupSinks: string[] = [];
       for (const s of r.sinks) {
         if (this.modes.get(s) === 'group') groupSinks.push(s);
-        else alertSinks.add(s);
+        else if (sendsResolve) alertSinks.add(s);
       }
       if (groupSinks.length > 0) this.toGroup(r, groupSinks, t, item, now);
     }
@@ -166,7 +168,11 @@ export class AlertPipeline {
       this.groups.set(key, g);
     }
     if (t.type === 'fired') g.fire(item, now);
-    else g.resolve(item, now);
+    else {
+      g.resolve(item, now);
+      // Nothing left to say (resolves are not sent on this route): forget the group now.
+      if (g.empty) this.groups.delete(key);
+    }
   }
 
   /** Flushes the groups that are due. */

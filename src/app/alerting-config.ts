@@ -50,7 +50,15 @@ export function sinkConfigs(section: AlertingSection | undefined, env: NodeJS.Pr
 /** Creates every sink; a missing secret or a bad URL stops startup with the sink's name. */
 export function createSinks(configs: ReadonlyMap<string, SinkConfig>, deps: SinkDeps): Map<string, Sink> {
   const sinks = new Map<string, Sink>();
-  for (const [name, cfg] of configs) sinks.set(name, createSink(name, cfg, deps));
+  for (const [name, cfg] of configs) {
+    try {
+      sinks.set(name, createSink(name, cfg, deps));
+    } catch (err) {
+      // A bad URL or key shape is a configuration error; its message never holds the value.
+      if (err instanceof TypeError) throw new AuditwatchError('CONFIG_INVALID', err.message, { sink: name });
+      throw err;
+    }
+  }
   return sinks;
 }
 

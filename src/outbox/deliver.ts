@@ -76,6 +76,7 @@ export class Outbox {
   private pendingCount = 0;
   private seq = 0;
   private writes = 0;
+  private enqueuing = 0;
   private compacting = false;
   private closed = false;
   private failure: unknown;
@@ -124,7 +125,7 @@ export class Outbox {
         r.unreported.set(entryKey(e.id, e.sink), e);
       }
     }
-    await o.store.append(orphanRecords);
+    await o.write(orphanRecords);
     o.sweepTimer = o.clock.at(now + SWEEP_MS, () => o.sweep());
     for (const r of o.runners.values()) o.pump(r);
     return { outbox: o, report: { recovered, possibleRepeats, skippedLines: loaded.skipped, tornTail: loaded.tornTail, orphaned } };
@@ -146,6 +147,18 @@ export class Outbox {
    */
   async enqueue(routed: readonly Routed[]): Promise<{ added: number; duplicates: number }> {
     if (this.failure !== undefined) throw this.failure;
+    // Busy until the new entries are queued, not only until they are written: idle() must not
+    // resolve in between.
+    this.enqueuing++;
+    try {
+      return await this.enqueueNow(routed);
+    } finally {
+      this.enqueuing--;
+      this.settle();
+    }
+  }
+
+  private async enqueueNow(routed: readonly Routed[]): Promise<{ added: number; duplicates: number }> {
     const fresh: [Runner, Entry][] = [];
     const records: OutboxRecord[] = [];
     let duplicates = 0;
@@ -300,11 +313,13 @@ export class Outbox {
       if (ctx.undelivered !== undefined) out.push(...this.markReported(r, now));
       this.observer.delivered?.({ ...info, latencyMs: now - e.createdAt });
     } else if (v.kind === 'retry') {
-      r.failures++;
+      // Failures of requests sent together are one failure of the sink, not many: the backoff
+      // grows only when a probe sent after the last pause fails too.
+      if (now >= r.pausedUntil) r.failures++;
       r.stats.retries++;
       e.uncertain = e.uncertain || v.uncertain === true;
       e.lastReason = v.reason;
-      const delay = Math.max(v.retryAfterMs ?? 0, backoffDelay(r.failures, this.backoff, this.random));
+      const delay = Math.max(v.retryAfterMs ?? 0, backoffDelay(Math.max(1, r.failures), this.backoff, this.random));
       r.pausedUntil = Math.max(r.pausedUntil, now + delay);
       if (v.retryAfterMs !== undefined) r.bucket?.drain(now);
       out.push({ t: 'fail', id: e.id, sink: e.sink, at: now, reason: v.reason, uncertain: e.uncertain });
@@ -407,7 +422,7 @@ export class Outbox {
   }
 
   private get busy(): boolean {
-    if (this.writes > 0) return true;
+    if (this.writes > 0 || this.enqueuing > 0) return true;
     for (const r of this.runners.values()) if (r.inFlight > 0) return true;
     return false;
   }

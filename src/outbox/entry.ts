@@ -92,7 +92,8 @@ export function replayRecords(records: Iterable<OutboxRecord>, into: Map<string,
         e.uncertain = true;
         break;
       case 'fail':
-        e.uncertain = r.uncertain || e.uncertain;
+        // The record carries the whole answer: whether any attempt so far may have arrived.
+        e.uncertain = r.uncertain;
         e.lastReason = r.reason;
         break;
       case 'ok':

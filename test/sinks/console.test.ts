@@ -1,0 +1,32 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createConsoleSink } from '../../src/sinks/console.js';
+import { alertNotifications, deps, groupNotification } from './helpers.js';
+
+function read(d: ReturnType<typeof deps>): string {
+  return (d.out.read() as Buffer | null)?.toString('utf8') ?? '';
+}
+
+describe('console sink', () => {
+  it('prints one aligned line per fire and resolve, control characters made visible', async () => {
+    const d = deps({}, { detectorWidth: 18 });
+    const sink = createConsoleSink('console', { kind: 'console' }, d);
+    const [f, r] = alertNotifications({ key: { callerId: 'evil\u001b[2J', tool: 'search' } }, Date.UTC(2026, 2, 5, 9, 44, 45));
+    await sink.send(f!, { attempt: 1, possibleRepeat: false });
+    await sink.send(r!, { attempt: 1, possibleRepeat: false });
+    const lines = read(d).trimEnd().split('\n');
+    assert.equal(lines[0], '2026-03-05 09:00:00.000Z  FIRED     warning   rate-limit-burst    callerId=evil␛[2J tool=search  101 > 100 in 1h');
+    assert.equal(lines[1], '2026-03-05 09:44:45.000Z  RESOLVED  warning   rate-limit-burst    callerId=evil␛[2J tool=search  after 44m 45s');
+    assert.equal(sink.durable, false);
+  });
+
+  it('prints group messages and warnings too', async () => {
+    const d = deps({});
+    const sink = createConsoleSink('console', { kind: 'console' }, d);
+    await sink.send(groupNotification(2), { attempt: 1, possibleRepeat: true, undelivered: { count: 1, oldestAt: 0, reasons: ['x'] } });
+    const out = read(d);
+    assert.match(out, /^FIRING group r: 2 firing, 0 resolved/);
+    assert.match(out, /Possible repeat/);
+    assert.match(out, /1 earlier notification to this destination could not be delivered/);
+  });
+});
