@@ -4,12 +4,20 @@ import { AuditwatchError } from './errors.js';
 import { bundledSample, configDir } from './app/paths.js';
 import { replay } from './app/replay.js';
 import { runFile } from './app/run.js';
+import { silenceAdd, silenceExpire, silenceList, silencesFileFor } from './app/silence.js';
+import { parseTimestamp } from './events/timestamp.js';
 import { validate } from './app/validate.js';
 import { DEFAULT_LATENESS_MS } from './engine/engine.js';
 
 function duration(value: string): number {
   const ms = parseDuration(value);
   if (ms === undefined) throw new InvalidArgumentError('expected an integer and a unit: ms, s, m, h or d (e.g. 30s)');
+  return ms;
+}
+
+function time(value: string): number {
+  const ms = parseTimestamp(value);
+  if (ms === undefined) throw new InvalidArgumentError('expected an RFC 3339 time with a zone, e.g. 2026-03-05T12:00:00Z');
   return ms;
 }
 
@@ -79,6 +87,33 @@ export async function main(argv: readonly string[]): Promise<number> {
       code = await replay({ input: file, detectorsDir: configDir(o.detectors, 'detectors'), latenessMs: o.lateness, maxBytes: o.maxBytes, inputFlags: inputFlags(o), stdout: process.stdout, stderr: process.stderr });
     });
 
+  const silence = program.command('silence').description('silence alerts for a while (alerts/silences.yaml): add, list, expire');
+  silence
+    .command('add')
+    .description('add a silence: matching alerts are recorded and counted, not sent')
+    .requiredOption('--match <label=value>', 'repeatable, all must match; labels: detector, severity or a key field (callerId, tool, ...)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--duration <duration>', 'how long, e.g. 2h', duration)
+    .option('--starts <time>', 'start (RFC 3339), default now', time)
+    .option('--ends <time>', 'end (RFC 3339), instead of --duration', time)
+    .option('--author <name>', 'who silences', process.env.USER ?? 'unknown')
+    .requiredOption('--comment <text>', 'why')
+    .option('--file <path>', 'silences file (default: ./alerts/silences.yaml)')
+    .action((o: { match: string[]; duration?: number; starts?: number; ends?: number; author: string; comment: string; file?: string }) => {
+      silenceAdd({ file: silencesFileFor(o.file), matchers: o.match, durationMs: o.duration, startsAt: o.starts, endsAt: o.ends, createdBy: o.author, comment: o.comment, now: Date.now(), stdout: process.stdout });
+    });
+  silence
+    .command('list')
+    .description('list active and pending silences')
+    .option('--all', 'include expired ones')
+    .option('--file <path>', 'silences file')
+    .action((o: { all?: boolean; file?: string }) => silenceList({ file: silencesFileFor(o.file), all: o.all === true, now: Date.now(), stdout: process.stdout }));
+  silence
+    .command('expire')
+    .description('end a silence now')
+    .argument('<id>', 'silence id (see silence list)')
+    .option('--file <path>', 'silences file')
+    .action((id: string, o: { file?: string }) => silenceExpire({ file: silencesFileFor(o.file), id, now: Date.now(), stdout: process.stdout }));
+
   program
     .command('validate')
     .description('check the detector files and print what each one detects')
@@ -94,7 +129,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof AuditwatchError) {
       process.stderr.write(`auditwatch: ${err.message}\n`);
-      return err.code === 'CONFIG_INVALID' || err.code === 'CONFIG_NOT_FOUND' || err.code === 'USAGE' ? 2 : 1;
+      return err.code === 'CONFIG_INVALID' || err.code === 'CONFIG_NOT_FOUND' || err.code === 'USAGE' || err.code === 'SECRET_MISSING' ? 2 : 1;
     }
     throw err;
   }
