@@ -31,6 +31,8 @@ export default tseslint.config(
   { files: ['src/alerts/**'], rules: forbid('sources', 'outbox', 'sinks', 'provision', 'app') },
   { files: ['src/outbox/**'], rules: forbid('sources', 'engine', 'provision', 'app') },
   { files: ['src/sinks/**'], rules: forbid('sources', 'engine', 'outbox', 'provision', 'app') },
+  // ops/ is infrastructure (metrics, health, log, scheduler): it knows no stage; app/ wires them.
+  { files: ['src/ops/**'], rules: forbid('sources', 'engine', 'alerts', 'outbox', 'sinks', 'provision', 'app') },
   { files: ['src/sources/**'], rules: forbid('engine', 'alerts', 'outbox', 'sinks', 'provision', 'app') },
   { files: ['src/provision/**'], rules: forbid('sources', 'alerts', 'outbox', 'sinks', 'app') },
   { files: ['src/text/**', 'src/config/**'], rules: forbid('sources', 'engine', 'alerts', 'outbox', 'sinks', 'provision', 'ops', 'app') },

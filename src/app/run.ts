@@ -6,8 +6,9 @@ import { DEFAULT_MAX_BYTES } from '../events/parse.js';
 import type { Clock } from '../outbox/clock.js';
 import { Alerting } from './alerting.js';
 import { formatDeliverySummary } from './delivery-summary.js';
-import { formatSummary, ingestFile } from './ingest.js';
+import { formatSummary, ingestFile, IngestCounters } from './ingest.js';
 import { inputDecoder, type InputFlags } from './input.js';
+import { Ops, type OpsFlags } from './ops-wiring.js';
 
 export interface RunOptions {
   readonly input: string;
@@ -22,6 +23,8 @@ export interface RunOptions {
   readonly clock?: Clock;
   /** --format, --caller, --caller-field; input.format and input.formats of auditwatch.yaml otherwise. */
   readonly inputFlags?: Omit<InputFlags, 'maxBytes'>;
+  /** --log-format, --health-port: win over the ops section of auditwatch.yaml. */
+  readonly ops?: OpsFlags;
 }
 
 /**
@@ -35,7 +38,16 @@ export async function runFile(opts: RunOptions): Promise<number> {
   const defs = loadDetectors(opts.detectorsDir);
   const decoder = inputDecoder({ ...opts.inputFlags, maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES }, config.input);
   const engine = new Engine(defs, { latenessMs: opts.latenessMs });
-  const alerting = await Alerting.start({ config, env, defs, stdout: opts.stdout, stderr: opts.stderr, color: opts.color, clock: opts.clock });
+  // Logs, metrics, health endpoints, scheduled jobs (dead-man's switch, digest): src/app/ops-wiring.ts.
+  const ops = await Ops.start({ config, env, stderr: opts.stderr, flags: opts.ops, lifetime: opts.input === '-' ? 'stream' : 'file', detectors: defs.map((d) => d.id), color: opts.color });
+  const alerting = await Alerting.start({ config, env, defs, stdout: opts.stdout, stderr: opts.stderr, color: opts.color, clock: opts.clock, log: ops.lineLog('delivery') }).catch(async (err: unknown) => {
+    await ops.stop();
+    throw err;
+  });
+  ops.attachAlerting(alerting);
+  const ingest = new IngestCounters();
+  ops.watchIngest(opts.input === '-' ? 'stdin' : 'file', () => ingest);
+  ops.ready(`reading ${opts.input === '-' ? 'standard input' : 'a file'}`);
   try {
     opts.stderr.write(`auditwatch run: reading ${opts.input === '-' ? 'standard input' : opts.input} with ${defs.length} detectors (${defs.map((d) => d.id).join(', ')}); ${alerting.describe()}\n`);
     const counters = await ingestFile(engine, {
@@ -43,9 +55,10 @@ export async function runFile(opts: RunOptions): Promise<number> {
       maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
       decode: decoder.decode,
       onTransitions: async (ts) => {
+        ops.transitions(ts);
         await alerting.accept(ts);
       },
-    });
+    }, ingest);
     const finished = await alerting.finish(config.alerting?.outbox.drainTimeout ?? 60_000);
     opts.stderr.write(formatSummary('\nrun', counters, defs.map((d) => d.id)));
     let active = 0;
@@ -55,5 +68,6 @@ export async function runFile(opts: RunOptions): Promise<number> {
     return finished.pending > 0 || finished.dropped > 0 || finished.gaveUp > 0 ? 1 : 0;
   } finally {
     await alerting.close();
+    await ops.stop();
   }
 }
