@@ -27,6 +27,8 @@ export default tseslint.config(
     },
   },
   { files: ['src/engine/**'], rules: forbid('sources', 'alerts', 'outbox', 'sinks', 'provision', 'ops', 'app') },
+  // The backtest is analysis over the engine: it reads no source and sends nothing anywhere.
+  { files: ['src/backtest/**'], rules: forbid('sources', 'alerts', 'outbox', 'sinks', 'provision', 'app') },
   { files: ['src/events/**'], rules: forbid('sources', 'alerts', 'outbox', 'sinks', 'provision', 'ops', 'app', 'engine') },
   { files: ['src/alerts/**'], rules: forbid('sources', 'outbox', 'sinks', 'provision', 'app') },
   { files: ['src/outbox/**'], rules: forbid('sources', 'engine', 'provision', 'app') },

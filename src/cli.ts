@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from './config/duration.js';
 import { AuditwatchError } from './errors.js';
+import { backtest } from './app/backtest.js';
 import { bundledSample, configDir } from './app/paths.js';
 import { replay } from './app/replay.js';
 import { runFile } from './app/run.js';
@@ -21,16 +22,17 @@ function time(value: string): number {
   return ms;
 }
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number (0 picks a free one)');
-  return n;
-}
-
 function bytes(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive number of bytes');
   return n;
+}
+
+/** Repeatable and comma-separated: --window 30m --window 2h, or --window 30m,2h. */
+function windows(value: string, previous: number[]): number[] {
+  const ms = value.split(',').map((v) => duration(v.trim()));
+  if (ms.some((w) => w <= 0)) throw new InvalidArgumentError('a window must be longer than 0');
+  return [...previous, ...ms];
 }
 
 const latenessOption = () => new Option('--lateness <duration>', 'allowed lateness: events older than the newest minus this are dropped as late').argParser(duration).default(DEFAULT_LATENESS_MS, '30s');
@@ -66,11 +68,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(callerOption())
     .addOption(callerFieldOption())
     .option('--no-color', 'never colour the output')
-    .addOption(new Option('--log-format <format>', "auditwatch's own log lines: json (default) or pretty; also AUDITWATCH_LOG_FORMAT or ops.log.format").choices(['json', 'pretty']))
-    .addOption(new Option('--health-port <port>', 'serve /healthz, /readyz and /metrics on this port (default 9464 when running until stopped)').argParser(port))
-    .action(async (o: { input?: string; detectors?: string; lateness: number; maxBytes: number; color: boolean; logFormat?: 'json' | 'pretty'; healthPort?: number } & InputFlagOptions) => {
+    .action(async (o: { input?: string; detectors?: string; lateness: number; maxBytes: number; color: boolean } & InputFlagOptions) => {
       code = await runFile({
-        ops: { logFormat: o.logFormat, healthPort: o.healthPort },
         inputFlags: inputFlags(o),
         input: o.input ?? bundledSample(),
         detectorsDir: configDir(o.detectors, 'detectors'),
@@ -94,6 +93,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(callerFieldOption())
     .action(async (file: string, o: { detectors?: string; lateness: number; maxBytes: number } & InputFlagOptions) => {
       code = await replay({ input: file, detectorsDir: configDir(o.detectors, 'detectors'), latenessMs: o.lateness, maxBytes: o.maxBytes, inputFlags: inputFlags(o), stdout: process.stdout, stderr: process.stderr });
+    });
+
+  program
+    .command('backtest')
+    .description('run the detectors over historical events: alerts, alert-minutes, per-key peaks and what-if tables of thresholds and windows')
+    .argument('<file>', 'input file, or - for standard input')
+    .addOption(detectorsOption())
+    .addOption(formatOption())
+    .addOption(callerOption())
+    .addOption(callerFieldOption())
+    .addOption(latenessOption())
+    .addOption(new Option('--window <durations>', 'alternative window(s) for the what-if tables; repeat or separate with commas (e.g. 30m,2h)').argParser(windows).default([]))
+    .option('--report <file>', 'also write a self-contained HTML report with charts')
+    .addOption(maxBytesOption())
+    .action(async (file: string, o: { detectors?: string; lateness: number; window: number[]; report?: string; maxBytes: number } & InputFlagOptions) => {
+      code = await backtest({ input: file, detectorsDir: configDir(o.detectors, 'detectors'), latenessMs: o.lateness, windowsMs: o.window, reportFile: o.report, maxBytes: o.maxBytes, inputFlags: inputFlags(o), stdout: process.stdout, stderr: process.stderr });
     });
 
   const silence = program.command('silence').description('silence alerts for a while (alerts/silences.yaml): add, list, expire');
