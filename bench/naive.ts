@@ -26,7 +26,7 @@ export class NaiveEngine {
         const inWindow = arr.filter((t) => t > e.ts - d.windowMs && t <= e.ts);
         m.set(key, arr);
         if (inWindow.length > d.threshold) fired++;
-      } else {
+      } else if (d.kind === 'streak') {
         const m = this.streaks[i] as Map<string, number>;
         if (matches) m.set(key, (m.get(key) ?? 0) + 1);
         else if ([...d.resetWhere].every(([f, vs]) => vs.includes(String((e as unknown as Record<string, unknown>)[f])))) m.delete(key);
