@@ -95,7 +95,9 @@ function whatIfTable(t: Tuning): string {
       return `<tr><th>${int(thr)}${configured ? '*' : ''}</th>${cells}</tr>`;
     })
     .join('');
-  return `<table class="whatif"><tr><th rowspan="2">threshold</th>${windowHead}</tr><tr>${subHead}</tr>${rows}</table>`;
+  // Streaks have no window: one header row is enough.
+  const head = windows[0] === undefined ? `<tr><th>threshold</th>${subHead}</tr>` : `<tr><th rowspan="2">threshold</th>${windowHead}</tr><tr>${subHead}</tr>`;
+  return `<table class="whatif">${head}${rows}</table>`;
 }
 
 function peakTable(d: Tuning): string {
