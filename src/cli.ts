@@ -104,7 +104,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(callerOption())
     .addOption(callerFieldOption())
     .addOption(latenessOption())
-    .addOption(new Option('--window <durations>', 'alternative window(s) for the what-if tables; repeat or separate with commas (e.g. 30m,2h)').argParser(windows).default([]))
+    .addOption(new Option('--window <durations>', 'alternative window(s) for the what-if tables; repeat or separate with commas (e.g. 30m,2h)').argParser(windows).default([], 'none'))
     .option('--report <file>', 'also write a self-contained HTML report with charts')
     .addOption(maxBytesOption())
     .action(async (file: string, o: { detectors?: string; lateness: number; window: number[]; report?: string; maxBytes: number } & InputFlagOptions) => {
