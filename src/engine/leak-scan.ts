@@ -33,12 +33,17 @@ const MAX_PATH = 200;
 // one of the rule's keywords, and every credential rule has keywords, so "no keyword of any
 // credential rule occurs in s" implies containsCredential(s) === undefined. For ASCII text the
 // lower-casing is exact per character; a string with any non-ASCII character skips the filter.
+// One pass, one table load per character: BIGRAM holds, for every upper/lower-case spelling of
+// the first two characters of a keyword, 1 + the index of the keywords starting with them.
 
 const LOWER = new Uint8Array(128);
 for (let c = 0; c < 128; c++) LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
+const BIGRAM = new Uint16Array(1 << 14);
+const KEYWORDS_BY_BIGRAM: string[][] = [[]];
 
-/** Keywords by their first two (lower-case ASCII) characters: index c1 << 7 | c2. */
-const BY_BIGRAM: (readonly string[] | undefined)[] = new Array<readonly string[] | undefined>(1 << 14);
+function spellings(c: string): string[] {
+  return c.toUpperCase() !== c ? [c, c.toUpperCase()] : [c];
+}
 
 function buildFilter(): boolean {
   const keywords = new Set<string>();
@@ -51,8 +56,16 @@ function buildFilter(): boolean {
   for (const k of keywords) {
     // eslint-disable-next-line no-control-regex
     if (k.length < 2 || !/^[\x00-\x7f]*$/.test(k) || k !== k.toLowerCase()) return false;
-    const i = (k.charCodeAt(0) << 7) | k.charCodeAt(1);
-    BY_BIGRAM[i] = [...(BY_BIGRAM[i] ?? []), k];
+    for (const a of spellings(k[0] as string)) {
+      for (const b of spellings(k[1] as string)) {
+        const i = (a.charCodeAt(0) << 7) | b.charCodeAt(0);
+        if (BIGRAM[i] === 0) {
+          BIGRAM[i] = KEYWORDS_BY_BIGRAM.length;
+          KEYWORDS_BY_BIGRAM.push([]);
+        }
+        KEYWORDS_BY_BIGRAM[BIGRAM[i] as number]?.push(k);
+      }
+    }
   }
   return true;
 }
@@ -78,14 +91,12 @@ export function mayContainCredential(s: string): boolean {
   if (n < 2) return false;
   let prev = s.charCodeAt(0);
   if (prev >= 128) return true;
-  prev = LOWER[prev] as number;
   for (let i = 1; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 128) return true;
-    const lc = LOWER[c] as number;
-    const ks = BY_BIGRAM[(prev << 7) | lc];
-    if (ks !== undefined && keywordAt(s, i - 1, ks)) return true;
-    prev = lc;
+    const b = BIGRAM[(prev << 7) | c] as number;
+    if (b !== 0 && keywordAt(s, i - 1, KEYWORDS_BY_BIGRAM[b] as string[])) return true;
+    prev = c;
   }
   return false;
 }
@@ -142,64 +153,93 @@ export function leakPlan(def: Pick<LeakDef, 'denyFields' | 'allowPaths' | 'check
 }
 
 const KEY_CACHE_LIMIT = 4096;
+const MAX_SHAPE_LENGTH = 64;
+const LAST_CLEAN_LIMIT = 256;
 
 /**
  * One scanner per detector. Traversal is depth-first in the message's own key order, a field's
- * name before its value, so "the first leak" is well defined; scanning stops there.
+ * name before its value, so "the first leak" is well defined; scanning stops there. The path is
+ * only tracked across nested containers (a flat message costs no bookkeeping per field).
  */
 export class LeakScanner {
+  /** Keys and indexes leading to the container being scanned. */
   private readonly path: (string | number)[] = [];
   private readonly keyCache = new Map<string, boolean>();
-  private readonly minKey: number;
-  private readonly maxKey: number;
+  /** The last top-level string value per field name that held no credential. */
+  private readonly lastClean = new Map<string, string>();
+  /**
+   * (length, lower-cased first character) of every deny-listed name: most field names are ruled
+   * out by one table load, without lower-casing or hashing them.
+   */
+  private readonly shapes = new Uint8Array(MAX_SHAPE_LENGTH * 128);
+  private readonly anyNonAsciiStart: boolean;
 
   constructor(private readonly plan: LeakPlan) {
-    const lengths = [...plan.denyFields].map((f) => f.length);
-    this.minKey = lengths.length > 0 ? Math.min(...lengths) : Infinity;
-    this.maxKey = lengths.length > 0 ? Math.max(...lengths) : -1;
+    let nonAscii = false;
+    for (const f of plan.denyFields) {
+      const c = f.charCodeAt(0);
+      if (c >= 128 || f.length >= MAX_SHAPE_LENGTH) nonAscii = true;
+      else this.shapes[f.length * 128 + (LOWER[c] as number)] = 1;
+    }
+    this.anyNonAsciiStart = nonAscii;
   }
 
   find(message: unknown): LeakFinding | undefined {
     this.path.length = 0;
-    return this.value(message, 0);
+    if (typeof message === 'string') return this.inString(message, undefined);
+    if (message === null || typeof message !== 'object') return undefined;
+    return Array.isArray(message) ? this.array(message, 1) : this.object(message as Record<string, unknown>, 1);
   }
 
-  private value(v: unknown, depth: number): LeakFinding | undefined {
-    if (typeof v === 'string') {
-      if (!this.plan.checkValues) return undefined;
-      const rule = credentialRule(v);
-      return rule === undefined ? undefined : this.evidence(rule);
-    }
-    if (v === null || typeof v !== 'object' || depth >= this.plan.maxDepth) return undefined;
-    return Array.isArray(v) ? this.array(v, depth + 1) : this.object(v as Record<string, unknown>, depth + 1);
+  private inString(s: string, last: string | number | undefined): LeakFinding | undefined {
+    if (!this.plan.checkValues || !mayContainCredential(s)) return undefined;
+    const rule = containsCredential(s);
+    return rule === undefined ? undefined : this.finding(last, rule);
+  }
+
+  private child(v: object, last: string | number, depth: number): LeakFinding | undefined {
+    if (depth >= this.plan.maxDepth) return undefined;
+    const p = this.path;
+    p.push(last);
+    const f = Array.isArray(v) ? this.array(v, depth + 1) : this.object(v as Record<string, unknown>, depth + 1);
+    p.pop();
+    return f;
   }
 
   private array(a: readonly unknown[], depth: number): LeakFinding | undefined {
-    const p = this.path;
     for (let i = 0; i < a.length; i++) {
-      p.push(i);
-      const f = this.value(a[i], depth);
-      p.pop();
+      const v = a[i];
+      const f = typeof v === 'string' ? this.inString(v, i) : v !== null && typeof v === 'object' ? this.child(v, i, depth) : undefined;
       if (f !== undefined) return f;
     }
     return undefined;
   }
 
   private object(o: Record<string, unknown>, depth: number): LeakFinding | undefined {
-    const p = this.path;
-    // Object.keys lists own keys only; `o[k]` of an own key (even "__proto__") is that own value.
-    for (const k of Object.keys(o)) {
+    const top = depth === 1;
+    for (const k in o) {
+      // Own keys only: a polluted prototype adds nothing, and `o[k]` of an own "__proto__" is that own value.
+      if (!Object.hasOwn(o, k)) continue;
       const v = o[k];
-      p.push(k);
-      const f = this.denied(k) && carriesValue(v) && !this.allowed() ? this.evidence(FIELD_NAME_RULE) : this.value(v, depth);
-      p.pop();
+      if (this.denied(k) && carriesValue(v) && !this.allowed(k)) return this.finding(k, FIELD_NAME_RULE);
+      let f: LeakFinding | undefined;
+      if (typeof v === 'string') {
+        // Top-level values repeat from one event to the next (version, session, tool, hash):
+        // a value equal to the last clean one of the same field needs no second look.
+        if (top && this.lastClean.get(k) === v) continue;
+        f = this.inString(v, k);
+        if (top && f === undefined && (this.lastClean.size < LAST_CLEAN_LIMIT || this.lastClean.has(k))) this.lastClean.set(k, v);
+      } else if (v !== null && typeof v === 'object') {
+        f = this.child(v, k, depth);
+      }
       if (f !== undefined) return f;
     }
     return undefined;
   }
 
   private denied(key: string): boolean {
-    if (key.length < this.minKey || key.length > this.maxKey) return false;
+    const c = key.charCodeAt(0);
+    if (!this.anyNonAsciiStart && (c >= 128 || key.length >= MAX_SHAPE_LENGTH || this.shapes[key.length * 128 + (LOWER[c] as number)] === 0)) return false;
     let d = this.keyCache.get(key);
     if (d === undefined) {
       d = this.plan.denyFields.has(key.toLowerCase());
@@ -208,12 +248,12 @@ export class LeakScanner {
     return d;
   }
 
-  private allowed(): boolean {
+  private allowed(key: string): boolean {
     if (this.plan.allowPaths.size === 0) return false;
-    return this.plan.allowPaths.has(this.path.filter((s) => typeof s === 'string').join('.'));
+    return this.plan.allowPaths.has([...this.path.filter((s) => typeof s === 'string'), key].join('.'));
   }
 
-  private evidence(rule: string): LeakFinding {
-    return { segments: this.path.slice(), rule };
+  private finding(last: string | number | undefined, rule: string): LeakFinding {
+    return { segments: last === undefined ? this.path.slice() : [...this.path, last], rule };
   }
 }
