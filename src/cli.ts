@@ -8,6 +8,7 @@ import { runFile } from './app/run.js';
 import { silenceAdd, silenceExpire, silenceList, silencesFileFor } from './app/silence.js';
 import { parseTimestamp } from './events/timestamp.js';
 import { validate } from './app/validate.js';
+import { registerProvisionCommands } from './app/provision-command.js';
 import { DEFAULT_LATENESS_MS } from './engine/engine.js';
 
 function duration(value: string): number {
@@ -145,6 +146,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action((o: { detectors?: string }) => {
       code = validate({ detectorsDir: configDir(o.detectors, 'detectors'), stdout: process.stdout });
     });
+
+  registerProvisionCommands(program, (c) => {
+    code = c;
+  });
 
   try {
     await program.parseAsync([...argv]);

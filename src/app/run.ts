@@ -9,6 +9,7 @@ import { formatDeliverySummary } from './delivery-summary.js';
 import { formatSummary, ingestFile, IngestCounters } from './ingest.js';
 import { inputDecoder, type InputFlags } from './input.js';
 import { Ops, type OpsFlags } from './ops-wiring.js';
+import { scheduleDriftJob } from './drift-job.js';
 
 export interface RunOptions {
   readonly input: string;
@@ -45,6 +46,8 @@ export async function runFile(opts: RunOptions): Promise<number> {
     throw err;
   });
   ops.attachAlerting(alerting);
+  // Provisioning drift check on the scheduler, when auditwatch.yaml has a provision section.
+  scheduleDriftJob(ops, alerting, config, env);
   const ingest = new IngestCounters();
   ops.watchIngest(opts.input === '-' ? 'stdin' : 'file', () => ingest);
   ops.ready(`reading ${opts.input === '-' ? 'standard input' : 'a file'}`);

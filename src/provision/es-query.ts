@@ -113,9 +113,12 @@ export interface SearchAnswer {
 
 export class SearchAnswerError extends Error {}
 
+// Terms buckets are taken as Elasticsearch returned them: min_doc_count is the query's own
+// threshold (the watch relies on it too), so it is not re-applied here, where it would hide a wrong
+// query from `provision verify`. Only `missing` buckets, which have no min_doc_count, are filtered.
 function walkAnswer(shape: SearchShape, aggs: Record<string, unknown>, i: number, prefix: (string | null)[], out: KeyCount[], flags: { truncated: boolean; countErrors: boolean }, count: number): void {
   if (i === shape.groupBy.length) {
-    if (count > shape.threshold) out.push({ values: prefix, count });
+    out.push({ values: prefix, count });
     return;
   }
   const t = termsSchema.safeParse(aggs[`k${i}`]);
