@@ -109,7 +109,8 @@ export function credentialRule(s: string): string | undefined {
 // ---------------------------------------------------------------------------------------------
 
 // Values that show the emitter did scrub the field: nothing, or a redaction placeholder.
-const PLACEHOLDER = /^(?:\[?(?:redacted|filtered|masked|hidden|removed|scrubbed|omitted|secret)(?::[\w-]*)?\]?|<(?:redacted|secret|hidden|masked|filtered)>|\*+|x{3,}|\.{3}|\u2026)$/i;
+// ("secret" counts only in brackets: a bare "secret" is more likely a poor password than a mask.)
+const PLACEHOLDER = /^(?:\[(?:redacted|filtered|masked|hidden|removed|scrubbed|omitted|secret)(?::[\w-]*)?\]|(?:redacted|filtered|masked|hidden|removed|scrubbed|omitted)(?::[\w-]*)?|<(?:redacted|secret|hidden|masked|filtered)>|\*+|x{3,}|\.{3}|\u2026)$/i;
 
 /** Whether a deny-listed field actually carries something (a scrubbed or empty field does not). */
 export function carriesValue(v: unknown): boolean {

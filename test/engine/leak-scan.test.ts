@@ -22,11 +22,11 @@ describe('leak scan', () => {
   });
 
   it('does not count a scrubbed or empty deny-listed field', () => {
-    for (const v of ['', '   ', '[REDACTED]', 'redacted', '***', '<secret>', '[redacted:github-token]', 'xxxx', '…', null, false, true, [], {}]) {
+    for (const v of ['', '   ', '[REDACTED]', 'redacted', 'FILTERED', '[secret]', '***', '<secret>', '[redacted:github-token]', 'xxxx', '…', null, false, true, [], {}]) {
       assert.equal(carriesValue(v), false, JSON.stringify(v));
       assert.equal(find({ password: v }), undefined, JSON.stringify(v));
     }
-    for (const v of ['hunter2', 0, 1234, ['a'], { q: 1 }]) assert.equal(carriesValue(v), true, JSON.stringify(v));
+    for (const v of ['hunter2', 'secret', '[redacted', 0, 1234, ['a'], { q: 1 }]) assert.equal(carriesValue(v), true, JSON.stringify(v));
   });
 
   it('finds credentials in values with the secret screen, naming the rule', () => {
