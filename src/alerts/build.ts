@@ -1,7 +1,7 @@
 // Builds notification items from engine transitions. Key values come from events: they are
 // screened for secrets and bounded here, once, so that neither the outbox file nor any sink ever
 // holds a credential or a 10 MB string taken from an event.
-import { alertKeyId, incidentId, type Transition } from '../engine/transition.js';
+import { alertKeyId, type Transition } from '../engine/transition.js';
 import { bound } from '../text/bound.js';
 import { screen } from '../text/secrets.js';
 import type { AlertItem, KeyPair } from './notification.js';
@@ -25,10 +25,10 @@ export function keyPairs(t: Transition, hits: RedactionCounter): KeyPair[] {
   });
 }
 
-/** The item for a fired transition. */
-export function firedItem(t: Transition & { type: 'fired' }, hits: RedactionCounter): AlertItem {
+/** The item for a fired transition (`incident` is incidentId(t), computed once by the caller). */
+export function firedItem(t: Transition & { type: 'fired' }, incident: string, hits: RedactionCounter): AlertItem {
   return {
-    incidentId: incidentId(t),
+    incidentId: incident,
     alertKeyId: alertKeyId(t),
     detector: t.detector,
     severity: t.severity,
@@ -37,14 +37,16 @@ export function firedItem(t: Transition & { type: 'fired' }, hits: RedactionCoun
     count: t.count,
     threshold: t.threshold,
     ...(t.windowMs === undefined ? {} : { windowMs: t.windowMs }),
+    // The path names event fields, which the event chose: screened and bounded like a value.
+    ...(t.evidence === undefined ? {} : { evidence: { path: safeValue(t.evidence.path, hits), rule: t.evidence.rule } }),
   };
 }
 
 /** The item for a resolve: the fire's item when known (it carries the count), plus the resolve time. */
-export function resolvedItem(t: Transition & { type: 'resolved' }, fired: AlertItem | undefined, hits: RedactionCounter): AlertItem {
+export function resolvedItem(t: Transition & { type: 'resolved' }, incident: string, fired: AlertItem | undefined, hits: RedactionCounter): AlertItem {
   if (fired !== undefined) return { ...fired, resolvedAt: t.at };
   return {
-    incidentId: incidentId(t),
+    incidentId: incident,
     alertKeyId: alertKeyId(t),
     detector: t.detector,
     severity: t.severity,

@@ -17,6 +17,7 @@ const alertItem = z.strictObject({
   count: z.number().optional(),
   threshold: z.number().optional(),
   windowMs: z.number().optional(),
+  evidence: z.strictObject({ path: z.string(), rule: z.string() }).optional(),
 });
 
 const detectorInfo = z.strictObject({ id: z.string(), description: z.string().optional(), runbook: z.string().optional() });

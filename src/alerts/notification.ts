@@ -24,6 +24,8 @@ export interface AlertItem {
   readonly threshold?: number;
   /** Windowed detectors: the counted window is (firedAt - windowMs, firedAt]. */
   readonly windowMs?: number;
+  /** Leak detectors: where in the event the leak was and which rule matched (never the value). */
+  readonly evidence?: { readonly path: string; readonly rule: string };
 }
 
 /** Trusted text about a detector, from its definition file. */

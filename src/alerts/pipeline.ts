@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { GroupLabel, RouteDef } from '../config/routes.js';
 import type { SilenceDef } from '../config/silences.js';
-import { alertKeyId, incidentId, transitionId, type Transition } from '../engine/transition.js';
+import { incidentId, transitionId, type Transition } from '../engine/transition.js';
 import { firedItem, resolvedItem, safeValue, type RedactionCounter } from './build.js';
 import { AggregationGroup } from './group.js';
 import { encodeLabels, labelValue } from './labels.js';
@@ -105,7 +105,7 @@ export class AlertPipeline {
         muted.push({ transition: t, reason: 'silenced', silenceId: silence.id });
         return;
       }
-      item = firedItem(t, this.stats.redactions);
+      item = firedItem(t, incident, this.stats.redactions);
       this.active.set(incident, item);
     } else {
       // A resolve is sent even if a silence started since the fire: a silence must never keep
@@ -115,7 +115,7 @@ export class AlertPipeline {
         muted.push({ transition: t, reason: 'resolve-of-silenced' });
         return;
       }
-      item = resolvedItem(t, this.active.get(incident), this.stats.redactions);
+      item = resolvedItem(t, incident, this.active.get(incident), this.stats.redactions);
       this.active.delete(incident);
     }
 
@@ -141,7 +141,7 @@ export class AlertPipeline {
       const n: Notification = {
         id: `a-${transitionId(t)}`,
         // Per alert key, not per incident: a re-fire never overtakes the resolve before it.
-        orderKey: `a-${alertKeyId(t)}`,
+        orderKey: `a-${item.alertKeyId}`,
         createdAt: now,
         severity: t.severity,
         body: { type: 'alert', status: t.type === 'fired' ? 'firing' : 'resolved', alert: item, detector: this.info(t.detector) },

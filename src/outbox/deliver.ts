@@ -48,7 +48,13 @@ class Runner {
   readonly unreported = new Map<string, Entry>();
   readonly bucket: TokenBucket | undefined;
   readonly stats = new SinkStats();
+  /** Entries whose 'try' record is being written. */
+  preparing = 0;
+  /** Entries whose 'try' record is durable, waiting for an HTTP slot. */
+  readonly prepared: [Lane, Entry, SendContext][] = [];
+  /** HTTP requests in flight. */
   inFlight = 0;
+  pumpQueued = false;
   failures = 0;
   pausedUntil = 0;
   reportInFlight = false;
@@ -77,6 +83,8 @@ export class Outbox {
   private seq = 0;
   private writes = 0;
   private enqueuing = 0;
+  private outcomes: OutboxRecord[] = [];
+  private outcomesQueued = false;
   private compacting = false;
   private closed = false;
   private failure: unknown;
@@ -219,9 +227,33 @@ export class Outbox {
     this.maybeCompact();
   }
 
-  /** Fire-and-forget write of outcome records; a failure stops the outbox (reported once). */
+  /**
+   * Outcome records ('ok', 'fail', 'drop'...) of everything answered in this turn of the event
+   * loop are written together: one append instead of one per answer. Nothing waits for them (a
+   * lost 'ok' only makes a resend a possible repeat); a failure stops the outbox.
+   */
   private record(records: readonly OutboxRecord[]): void {
-    this.write(records).catch(() => undefined);
+    this.outcomes.push(...records);
+    if (this.outcomesQueued) return;
+    this.outcomesQueued = true;
+    setImmediate(() => {
+      this.outcomesQueued = false;
+      const batch = this.outcomes;
+      this.outcomes = [];
+      this.write(batch).catch(() => undefined);
+      this.settle();
+    });
+  }
+
+  /** Coalesces the pumps asked for by answers arriving in the same turn of the event loop. */
+  private requestPump(r: Runner): void {
+    if (r.pumpQueued) return;
+    r.pumpQueued = true;
+    setImmediate(() => {
+      r.pumpQueued = false;
+      this.pump(r);
+      this.settle();
+    });
   }
 
   private fail(err: unknown): void {
@@ -231,17 +263,38 @@ export class Outbox {
     this.settle();
   }
 
-  /** Starts what can start now on one sink; arms a timer for what must wait. */
+  /**
+   * Starts what can start now on one sink; arms a timer for what must wait. Two stages overlap:
+   * while one batch's 'try' records are being fsynced, the previous batch is on the wire
+   * (`prepared` waits for an HTTP slot), so the disk and the network are both kept busy.
+   */
   private pump(r: Runner): void {
     if (this.closed || this.failure !== undefined) return;
     const now = this.clock.now();
-    const batch: [Lane, Entry, SendContext][] = [];
-    while (r.ready.length > 0) {
-      if (r.inFlight >= (r.failures > 0 ? 1 : r.sink.concurrency)) break;
-      if (now < r.pausedUntil) {
-        this.wake(r, r.pausedUntil);
-        break;
+    const failing = r.failures > 0;
+    const limit = failing ? 1 : r.sink.concurrency;
+    if (now < r.pausedUntil) {
+      if (r.prepared.length > 0 || r.ready.length > 0) this.wake(r, r.pausedUntil);
+      return;
+    }
+    while (r.inFlight < limit && r.prepared.length > 0) {
+      const next = r.prepared.shift();
+      if (next === undefined) break;
+      const [lane, e, ctx] = next;
+      if (now - e.createdAt >= this.maxAgeMs) {
+        // Prepared before a long pause: too old to send now.
+        lane.busy = false;
+        if (ctx.undelivered !== undefined) r.reportInFlight = false;
+        this.giveUp(r, lane, e, now);
+        continue;
       }
+      r.inFlight++;
+      void this.attempt(r, lane, e, ctx);
+    }
+    // Prepare ahead: up to a few times the concurrency, one at a time while the sink fails.
+    const window = failing ? 1 : limit * 4;
+    const batch: [Lane, Entry, SendContext][] = [];
+    while (r.ready.length > 0 && r.preparing + r.prepared.length + r.inFlight + batch.length < window) {
       const wait = r.bucket?.take(now) ?? 0;
       if (wait > 0) {
         this.wake(r, now + wait);
@@ -259,7 +312,6 @@ export class Outbox {
         continue;
       }
       lane.busy = true;
-      r.inFlight++;
       e.attempts++;
       let undelivered: UndeliveredReport | undefined;
       if (!r.reportInFlight && r.unreported.size > 0) {
@@ -269,11 +321,14 @@ export class Outbox {
       batch.push([lane, e, { attempt: e.attempts, possibleRepeat: e.uncertain, ...(undelivered === undefined ? {} : { undelivered }) }]);
     }
     if (batch.length === 0) return;
+    r.preparing += batch.length;
     const tries: OutboxRecord[] = r.sink.durable ? batch.map(([, e]) => ({ t: 'try', id: e.id, sink: e.sink, attempt: e.attempts, at: now })) : [];
     // The attempt is durable before the request leaves: after a crash it reads "may have been sent".
     this.write(tries).then(
       () => {
-        for (const [lane, e, ctx] of batch) void this.attempt(r, lane, e, ctx);
+        r.preparing -= batch.length;
+        r.prepared.push(...batch);
+        this.pump(r);
       },
       () => undefined,
     );
@@ -339,7 +394,7 @@ export class Outbox {
     if (lane.first !== undefined) r.ready.push(lane);
     else r.lanes.delete(lane.key);
     if (r.sink.durable) this.record(out);
-    this.pump(r);
+    this.requestPump(r);
     this.settle();
   }
 
@@ -422,8 +477,10 @@ export class Outbox {
   }
 
   private get busy(): boolean {
-    if (this.writes > 0 || this.enqueuing > 0) return true;
-    for (const r of this.runners.values()) if (r.inFlight > 0) return true;
+    if (this.writes > 0 || this.enqueuing > 0 || this.outcomesQueued) return true;
+    const now = this.clock.now();
+    // Prepared entries of a paused sink wait for a timer: that is idle.
+    for (const r of this.runners.values()) if (r.inFlight > 0 || r.preparing > 0 || r.pumpQueued || (r.prepared.length > 0 && now >= r.pausedUntil)) return true;
     return false;
   }
 

@@ -76,6 +76,7 @@ function details(a: AlertItem, description: string | undefined, ctx: SendContext
     d.windowStart = isoTime(a.firedAt - a.windowMs);
     d.windowEnd = isoTime(a.firedAt);
   }
+  if (a.evidence !== undefined) d.evidence = { path: a.evidence.path, rule: a.evidence.rule };
   if (ctx.possibleRepeat) d.possibleRepeat = POSSIBLE_REPEAT_TEXT;
   if (ctx.undelivered !== undefined) d.undelivered = undeliveredText(ctx.undelivered);
   return d;

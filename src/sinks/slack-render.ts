@@ -126,6 +126,7 @@ function singleAlertFields(a: AlertItem): TextObject[] {
   const w = windowText(a);
   if (w !== undefined) f.push(field('Window', w));
   f.push(field(a.windowMs === undefined ? 'Fired at (last event of the streak)' : 'Fired at (last counted event)', formatTime(a.firedAt)));
+  if (a.evidence !== undefined) f.push(field('Evidence', `field ${a.evidence.path} matched ${a.evidence.rule}`));
   if (a.resolvedAt !== undefined) f.push(field('Resolved at', `${formatTime(a.resolvedAt)} (after ${humanDuration(a.resolvedAt - a.firedAt)})`));
   return f;
 }

@@ -31,6 +31,14 @@ describe('alert pipeline: per-alert sinks', () => {
     assert.equal(res.routed[0]?.notification.orderKey, r?.notification.orderKey, 'trigger and resolve share one lane');
   });
 
+  it('carries a leak detector\'s evidence (field path and rule, never the value)', () => {
+    const p = pipeline([route({ sinks: ['pagerduty'] })]);
+    const t = { ...fired(T0, { detector: 'unscrubbed-event', severity: 'critical' }), evidence: { path: 'args.\u202etoken', rule: 'github-pat' } };
+    const body = p.ingest([t], T0).routed[0]?.notification.body;
+    assert.ok(body?.type === 'alert');
+    assert.deepEqual(body.alert.evidence, { path: 'args.[U+202E]token', rule: 'github-pat' });
+  });
+
   it('produces the same ids for the same transitions (a replay after a crash)', () => {
     const ts = [fired(T0), fired(T0 + 1, { key: { callerId: 'c-2' } }), resolved(T0 + 9, T0)];
     const a = pipeline([route({ sinks: ['pagerduty', 'slack'] })]);

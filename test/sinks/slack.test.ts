@@ -79,6 +79,13 @@ describe('slack sink against the Slack webhook contract fake', () => {
     assert.deepEqual(findActiveSlackSyntax(m.body, { allow: [/^<https:\/\/(app\.datadoghq\.com|kibana\.example\.com)\//] }), [], 'a vendor error text is escaped too');
   });
 
+  it('shows a leak detector\'s evidence', async () => {
+    const [n] = alertNotifications({ detector: 'unscrubbed-event' });
+    const withEvidence = { ...n!, body: n!.body.type === 'alert' ? { ...n!.body, alert: { ...n!.body.alert, evidence: { path: 'args.apiKey', rule: 'openai-api-key' } } } : n!.body };
+    assert.deepEqual(await sink.send(withEvidence, first), { kind: 'ok' });
+    assert.match(texts(slack.messages().at(-1)!), /\*Evidence\*\\nfield args\.\u200b?apiKey matched openai-api-key/);
+  });
+
   it('renders a per-alert notification too (e.g. routed by a custom route)', async () => {
     const [trigger, resolve] = alertNotifications({}, Date.UTC(2026, 2, 5, 9, 30));
     assert.deepEqual(await sink.send(trigger!, first), { kind: 'ok' });
