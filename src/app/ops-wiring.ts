@@ -53,6 +53,25 @@ export interface IngestSnapshot {
   readonly deadLettered?: number;
 }
 
+/** The counters the Kafka runtime keeps (app/kafka/counters.ts), by shape. */
+export interface KafkaCountsLike {
+  readonly records: number;
+  readonly accepted: number;
+  readonly late: number;
+  readonly rejectedByReason: ReadonlyMap<string, number>;
+  readonly deadLettered: number;
+}
+
+/** For `watchIngest` in Kafka mode: records taken for detection count as read. */
+export function kafkaSnapshot(c: KafkaCountsLike): () => IngestSnapshot {
+  return () => ({ read: c.records, accepted: c.accepted, late: c.late, rejectedByReason: c.rejectedByReason, deadLettered: c.deadLettered });
+}
+
+/** For `isLeader` in Kafka mode: this instance owns partition 0 of the detection topic. */
+export function ownsPartitionZero(assigned: () => readonly number[]): () => boolean {
+  return () => assigned().includes(0);
+}
+
 export const DEADMAN_JOB = 'deadman';
 export const DIGEST_JOB = 'digest';
 

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Alerting } from '../../src/app/alerting.js';
-import { DEADMAN_JOB, effectiveOps, Ops, secretsFromEnv } from '../../src/app/ops-wiring.js';
+import { DEADMAN_JOB, effectiveOps, kafkaSnapshot, Ops, ownsPartitionZero, secretsFromEnv } from '../../src/app/ops-wiring.js';
 import { runtimeConfigSchema } from '../../src/config/runtime.js';
 import { isAuditwatchError } from '../../src/errors.js';
 import type { CronFactory } from '../../src/ops/schedule.js';
@@ -180,5 +180,20 @@ describe('ops wiring', () => {
     } finally {
       child.kill();
     }
+  });
+});
+
+describe('ops wiring for the Kafka runtime', () => {
+  it('reads the runtime counters as an ingest snapshot, and leads with partition 0', () => {
+    const c = { records: 5, accepted: 3, late: 1, rejectedByReason: new Map([['not-json', 1]]), deadLettered: 1 };
+    const snap = kafkaSnapshot(c);
+    c.records = 9;
+    assert.equal(snap().read, 9, 'read at each call, not copied once');
+    assert.equal(snap().deadLettered, 1);
+    let assigned: number[] = [3, 4];
+    const leader = ownsPartitionZero(() => assigned);
+    assert.equal(leader(), false);
+    assigned = [0, 1];
+    assert.equal(leader(), true);
   });
 });
