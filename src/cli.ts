@@ -23,6 +23,12 @@ function time(value: string): number {
   return ms;
 }
 
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number (0 picks a free one)');
+  return n;
+}
+
 function bytes(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive number of bytes');
@@ -69,8 +75,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(callerOption())
     .addOption(callerFieldOption())
     .option('--no-color', 'never colour the output')
-    .action(async (o: { input?: string; detectors?: string; lateness: number; maxBytes: number; color: boolean } & InputFlagOptions) => {
+    .addOption(new Option('--log-format <format>', "auditwatch's own log lines: json (default) or pretty; also AUDITWATCH_LOG_FORMAT or ops.log.format").choices(['json', 'pretty']))
+    .addOption(new Option('--health-port <port>', 'serve /healthz, /readyz and /metrics on this port (default 9464 when running until stopped)').argParser(port))
+    .action(async (o: { input?: string; detectors?: string; lateness: number; maxBytes: number; color: boolean; logFormat?: 'json' | 'pretty'; healthPort?: number } & InputFlagOptions) => {
       code = await runFile({
+        ops: { logFormat: o.logFormat, healthPort: o.healthPort },
         inputFlags: inputFlags(o),
         input: o.input ?? bundledSample(),
         detectorsDir: configDir(o.detectors, 'detectors'),
