@@ -3,7 +3,7 @@
 // headers of a 429) and drops what must never be shown (the keys: they travel in headers, and any
 // text that could echo them is scrubbed). The client's own retry stays off: retries are ours, so a
 // failed create is always followed by a re-list (see datadog.ts).
-import { client } from '@datadog/datadog-api-client';
+import type { client } from '@datadog/datadog-api-client';
 import { z } from 'zod';
 import { AuditwatchError } from '../errors.js';
 import { bound } from '../text/bound.js';
@@ -12,6 +12,8 @@ import { describeError, type Secret } from '../text/secret.js';
 const errorBody = z.looseObject({ errors: z.array(z.unknown()) });
 
 export interface DatadogHttpOptions {
+  /** The client's ResponseContext class (the client is loaded lazily: it takes seconds to import). */
+  readonly responseContext: typeof client.ResponseContext;
   readonly timeoutMs: number;
   /** Secrets whose values must not appear in any message (the API and application keys). */
   readonly secrets: readonly Secret[];
@@ -62,7 +64,7 @@ export class DatadogHttp implements client.HttpLibrary {
     res.headers.forEach((v, k) => {
       headers[k] = v;
     });
-    return new client.ResponseContext(res.status, headers, { text: async () => text, binary: async () => Buffer.from(text, 'utf8') });
+    return new this.opts.responseContext(res.status, headers, { text: async () => text, binary: async () => Buffer.from(text, 'utf8') });
   }
 
   private failure(what: string, res: Response, text: string): AuditwatchError {

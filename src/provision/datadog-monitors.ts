@@ -2,7 +2,7 @@
 // (managed_by:auditwatch + auditwatch_detector:<id>), never by name. validateMonitor runs before
 // every create and update; a failed create lists again before any retry, so a create that reached
 // Datadog but whose answer was lost is adopted instead of being made twice.
-import { v1 } from '@datadog/datadog-api-client';
+import type { v1 } from '@datadog/datadog-api-client';
 import { z } from 'zod';
 import { AuditwatchError, isAuditwatchError } from '../errors.js';
 import type { DatadogSettings } from '../config/sections/provision.js';

@@ -4,7 +4,7 @@
 // error type and reason, and nothing else: the client's own errors carry the request, and with it
 // the Authorization header, in their metadata.
 import { readFileSync } from 'node:fs';
-import { Client, errors } from '@elastic/elasticsearch';
+import type { Client } from '@elastic/elasticsearch';
 import { z } from 'zod';
 import type { ElasticsearchSettings } from '../config/sections/provision.js';
 import { AuditwatchError } from '../errors.js';
@@ -22,8 +22,13 @@ const errorBody = z.looseObject({
   error: z.union([z.string(), z.looseObject({ type: z.string().optional(), reason: z.string().nullable().optional() })]),
 });
 
+type EsModule = typeof import('@elastic/elasticsearch');
+
 export class EsApi {
-  private readonly client: Client;
+  // The client module is imported on first use, so commands that never talk to Elasticsearch
+  // (and `auditwatch run` without a provision section) do not load it.
+  private loaded: Promise<{ client: Client; errors: EsModule['errors'] }> | undefined;
+  private readonly options: ConstructorParameters<EsModule['Client']>[0];
   private readonly secrets: readonly Secret[];
 
   constructor(
@@ -46,14 +51,19 @@ export class EsApi {
           ? { username: credentials.username, password: credentials.password.reveal() }
           : undefined;
     this.secrets = [credentials.apiKey, credentials.password].filter((s): s is Secret => s !== undefined);
-    this.client = new Client({
+    this.options = {
       node: settings.url,
       auth,
       tls: { ca, rejectUnauthorized: settings.tlsVerify },
       requestTimeout: settings.timeout,
       maxRetries: 0, // ours, in withRetry
       compression: false,
-    });
+    };
+  }
+
+  private load(): Promise<{ client: Client; errors: EsModule['errors'] }> {
+    this.loaded ??= import('@elastic/elasticsearch').then((m) => ({ client: new m.Client(this.options), errors: m.errors }));
+    return this.loaded;
   }
 
   get endpoint(): string {
@@ -67,7 +77,7 @@ export class EsApi {
     return bound(out, { max: 600 });
   }
 
-  private failure(what: string, err: unknown): AuditwatchError {
+  private failure(what: string, err: unknown, errors: EsModule['errors']): AuditwatchError {
     if (err instanceof errors.ResponseError) {
       const status = err.statusCode ?? 0;
       const parsed = errorBody.safeParse(err.body);
@@ -89,11 +99,12 @@ export class EsApi {
   /** One call; retried on 429, 5xx and connection failures (every call made here is idempotent). */
   async request(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown, querystring?: Record<string, string>): Promise<unknown> {
     const what = `${method} ${path}`;
+    const { client, errors } = await this.load();
     return withRetry(async () => {
       try {
-        return await this.client.transport.request({ method, path, body: body as Record<string, unknown> | string | undefined, querystring });
+        return await client.transport.request({ method, path, body: body as Record<string, unknown> | string | undefined, querystring });
       } catch (err) {
-        throw this.failure(what, err);
+        throw this.failure(what, err, errors);
       }
     }, this.retry);
   }
@@ -101,17 +112,18 @@ export class EsApi {
   /** Newline-delimited body (bulk, msearch). */
   async requestNd(path: string, lines: readonly unknown[], querystring?: Record<string, string>): Promise<unknown> {
     const what = `POST ${path}`;
+    const { client, errors } = await this.load();
     return withRetry(async () => {
       try {
-        return await this.client.transport.request({ method: 'POST', path, bulkBody: lines as Record<string, unknown>[], querystring });
+        return await client.transport.request({ method: 'POST', path, bulkBody: lines as Record<string, unknown>[], querystring });
       } catch (err) {
-        throw this.failure(what, err);
+        throw this.failure(what, err, errors);
       }
     }, this.retry);
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    if (this.loaded !== undefined) await (await this.loaded).client.close();
   }
 }
 

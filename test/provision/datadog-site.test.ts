@@ -27,6 +27,7 @@ describe('Datadog site and HTTP layer', () => {
   it('keeps keys out of errors even when a server echoes them', async () => {
     const key = new Secret('dd-echoed-key-1234567890abcdef');
     const http = new DatadogHttp({
+      responseContext: client.ResponseContext,
       timeoutMs: 1000,
       secrets: [key],
       fetch: async () => new Response(JSON.stringify({ errors: [`bad key dd-echoed-key-1234567890abcdef`] }), { status: 400, headers: { 'content-type': 'application/json' } }),
