@@ -73,7 +73,7 @@ describe('provision verify on a real Elasticsearch node', () => {
   });
 
   it('catches a window boundary one millisecond off (gte instead of gt)', async () => {
-    const { summary } = await run({ bodyFor: mutate((b) => {
+    const { summary } = await run({ evaluations: 60, bodyFor: mutate((b) => {
       const r = b.query.bool.filter[0]?.range?.timestamp ?? {};
       r.gte = r.gt;
       delete r.gt;
@@ -83,7 +83,7 @@ describe('provision verify on a real Elasticsearch node', () => {
   });
 
   it('catches the other boundary (lt instead of lte)', async () => {
-    const { summary } = await run({ bodyFor: mutate((b) => {
+    const { summary } = await run({ evaluations: 60, bodyFor: mutate((b) => {
       const r = b.query.bool.filter[0]?.range?.timestamp ?? {};
       r.lt = r.lte;
       delete r.lte;
@@ -93,7 +93,7 @@ describe('provision verify on a real Elasticsearch node', () => {
   });
 
   it('catches a threshold off by one (min_doc_count = threshold)', async () => {
-    const { summary } = await run({ bodyFor: (shape, endMs) => searchBody({ ...shape, threshold: shape.threshold - 1 }, { endMs }) });
+    const { summary } = await run({ evaluations: 60, bodyFor: (shape, endMs) => searchBody({ ...shape, threshold: shape.threshold - 1 }, { endMs }) });
     assert.equal(summary.exitCode, 1);
   });
 
