@@ -117,7 +117,7 @@ export function effectiveOps(section: OpsSection | undefined, env: NodeJS.Proces
 export class Ops {
   readonly readiness = new StaticReadiness('starting');
   private readonly bridges: (() => void)[] = [];
-  private readonly arrivals = new Map<string, () => number>();
+  private readonly arrivals = new Map<string, () => number | Promise<number>>();
   private readonly deadman: DeadmanSwitch | undefined;
   private readonly digest = new DigestCollector();
   private alerting: Alerting | undefined;
@@ -211,6 +211,17 @@ export class Ops {
     });
   }
 
+  /**
+   * What the dead-man's switch counts as arrivals of `source`: a cumulative total. `watchIngest`
+   * counts what this instance read; with several instances the leader (which runs the job) should
+   * count topic-wide instead, e.g. the sum of the input topic's end offsets.
+   */
+  watchArrivals(source: string, total: () => number | Promise<number>): void {
+    this.metrics.declare({ sources: [source] });
+    this.deadman?.watch(source);
+    this.arrivals.set(source, total);
+  }
+
   /** Delivery: notification metrics from the outbox, silences and redactions from the pipeline; the dead-man and the digest send through it. */
   attachAlerting(alerting: Alerting): void {
     this.alerting = alerting;
@@ -270,7 +281,16 @@ export class Ops {
     if (dm === undefined) return;
     this.sync();
     const out: Transition[] = [];
-    for (const [source, total] of this.arrivals) out.push(...dm.observe(source, total(), now));
+    for (const [source, total] of this.arrivals) {
+      let n: number;
+      try {
+        n = await total();
+      } catch (err) {
+        this.logger.warn({ component: 'deadman', source }, `cannot count arrivals of ${source}: ${describeError(err)}`);
+        continue;
+      }
+      out.push(...dm.observe(source, n, now));
+    }
     out.push(...dm.check(now));
     for (const st of dm.status(now)) {
       if (st.lastArrival !== undefined) this.metrics.sourceLastEvent(st.source, st.lastArrival);

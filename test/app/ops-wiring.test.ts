@@ -184,6 +184,37 @@ describe('ops wiring', () => {
 });
 
 describe('ops wiring for the Kafka runtime', () => {
+  it('counts arrivals topic-wide when given an async total, and survives a failing count', async () => {
+    let now = Date.parse('2026-03-05T10:00:00Z');
+    const timers = manualTimers();
+    const stderr = sink();
+    const ops = await Ops.start({ config, env: {}, stderr, lifetime: 'stream', detectors: [], now: () => now, timers, processMetrics: false });
+    try {
+      let end = 0;
+      let broken = false;
+      ops.watchArrivals('kafka:mcp-audit', () => (broken ? Promise.reject(new Error('broker unreachable')) : Promise.resolve(end)));
+      const tick = async (): Promise<void> => {
+        timers.fire(DEADMAN_JOB);
+        await ops.scheduler.job(DEADMAN_JOB)?.settled();
+      };
+      await tick();
+      end = 1_000;
+      now += 30_000;
+      await tick();
+      broken = true;
+      now += 30_000;
+      await tick();
+      assert.match(stderr.text(), /cannot count arrivals of kafka:mcp-audit: Error: broker unreachable/);
+      broken = false;
+      now += 16 * MIN;
+      await tick();
+      assert.match(stderr.text(), /audit-stream-silent: no event from kafka:mcp-audit/);
+      assert.match(stderr.text(), /no alert delivery is attached/, 'never silently dropped');
+    } finally {
+      await ops.stop();
+    }
+  });
+
   it('reads the runtime counters as an ingest snapshot, and leads with partition 0', () => {
     const c = { records: 5, accepted: 3, late: 1, rejectedByReason: new Map([['not-json', 1]]), deadLettered: 1 };
     const snap = kafkaSnapshot(c);
