@@ -49,6 +49,7 @@ export class Alerting {
   private silencesCheckedAt = -Infinity;
   private failure: unknown;
   private readonly goneReported = new Set<string>();
+  private readonly unroutedReported = new Set<string>();
 
   private constructor(
     readonly pipeline: AlertPipeline,
@@ -130,7 +131,11 @@ export class Alerting {
     this.reloadSilences(now);
     const out = this.pipeline.ingest(ts, now);
     for (const m of out.muted) {
-      if (m.reason === 'unrouted') this.log.log('warn', `no route matches detector ${m.transition.detector} (severity ${m.transition.severity}): alert not sent`);
+      // Once per detector: a routing gap must be visible, not flood the log.
+      if (m.reason === 'unrouted' && !this.unroutedReported.has(m.transition.detector)) {
+        this.unroutedReported.add(m.transition.detector);
+        this.log.log('warn', `no route matches detector ${m.transition.detector} (severity ${m.transition.severity}): its alerts are not sent (counted as unrouted)`);
+      }
     }
     await this.outbox.enqueue(out.routed);
     this.arm();

@@ -460,7 +460,8 @@ export class Outbox {
 
   private maybeCompact(): void {
     if (this.compacting || this.closed) return;
-    if (this.store.appendedSinceRewrite < Math.max(COMPACT_MIN_RECORDS, 4 * this.entries.size)) return;
+    // A compacted log holds about one record per entry; rewrite when the log is twice that.
+    if (this.store.appendedSinceRewrite < Math.max(COMPACT_MIN_RECORDS, 2 * this.entries.size)) return;
     this.compacting = true;
     this.store
       .rewrite(() => {

@@ -12,7 +12,7 @@ import { Secret } from '../text/secret.js';
 import { classify, HttpClient } from './http.js';
 import { screenStrings } from './screen.js';
 import type { SendContext, Sink, SinkDeps } from './sink.js';
-import type { Verdict } from './verdict.js';
+import { OK, type Verdict } from './verdict.js';
 
 export const SIGNATURE_HEADER = 'x-auditwatch-signature';
 export const TIMESTAMP_HEADER = 'x-auditwatch-timestamp';
@@ -59,6 +59,9 @@ export function createWebhookSink(name: string, config: WebhookSinkConfig, deps:
         [SIGNATURE_HEADER]: sign(key, ts, body),
         [DELIVERY_HEADER]: n.id,
       });
+      // 409 is the receiver refusing a replay of a (timestamp, signature) it has already
+      // accepted: it has this notification.
+      if (outcome.kind === 'response' && outcome.response.status === 409) return OK;
       return classify(outcome, deps.now());
     },
     close(): Promise<void> {

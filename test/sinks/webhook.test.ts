@@ -43,6 +43,19 @@ describe('webhook sink against the signed-webhook contract fake', () => {
     await grouped.close();
   });
 
+  it('takes a 409 (the receiver refuses a replay it already has) as delivered', async () => {
+    const strict = await WebhookFake.start({ secrets: [SECRET], rejectReplays: true });
+    const [n] = alertNotifications();
+    // Same clock second, same body: the second request repeats the first one's signature.
+    const fixed = Date.now();
+    const again = createWebhookSink('strict2', webhookSinkSchema.parse({ kind: 'webhook', url: strict.endpointUrl }), deps({ AUDITWATCH_WEBHOOK_SECRET: SECRET }, { now: () => fixed }));
+    assert.deepEqual(await again.send(n!, { attempt: 1, possibleRepeat: false }), { kind: 'ok' });
+    assert.deepEqual(await again.send(n!, { attempt: 1, possibleRepeat: false }), { kind: 'ok' });
+    assert.equal(strict.replayCount, 1);
+    await again.close();
+    await strict.close();
+  });
+
   it('gets a 401 with the wrong secret, which is permanent', async () => {
     const wrong = createWebhookSink('bad', webhookSinkSchema.parse({ kind: 'webhook', url: hook.endpointUrl }), deps({ AUDITWATCH_WEBHOOK_SECRET: 'nope' }));
     const [n] = alertNotifications();

@@ -79,6 +79,7 @@ describe('Slack outage under load', () => {
       }
       assert.ok(clock.now() - t0 < 40 * MIN, 'caught up soon after the outage');
       assert.ok(h.logs.some((l) => /delivery to slack failed .*ECONNREFUSED/.test(l)), 'the outage is in the log');
+      for (const l of h.logs) assert.ok(!l.includes(slack.webhookPath) && !l.includes(ROUTING_KEY), `a secret reached the log: ${l}`);
     } finally {
       await h.close();
       await slack.close();
