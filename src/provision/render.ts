@@ -9,9 +9,10 @@ import type { Plan, PlanEntry } from './plan.js';
 const SYMBOL = { create: '+', update: '~', delete: '-', unchanged: '=', orphan: '?', skip: '.' } as const;
 const MAX_VALUE = 300;
 
+/** Strings as they are (quoted, control characters made visible); other values as JSON. */
 function show(v: Json | undefined): string {
   if (v === undefined) return '(absent)';
-  return bound(typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v), { max: MAX_VALUE });
+  return typeof v === 'string' ? `"${bound(v, { max: MAX_VALUE })}"` : bound(JSON.stringify(v), { max: MAX_VALUE });
 }
 
 /** One line: exact (why, limits) or approximation (reason codes, details); codes are explained once below the plan. */
