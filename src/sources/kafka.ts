@@ -46,6 +46,46 @@ export interface KafkaConnection {
 export type SourceLogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type SourceLog = (level: SourceLogLevel, message: string, context: Readonly<Record<string, unknown>>) => void;
 
+// Errors retrying cannot fix. Everything else (connection refused, timeouts, leader moves, a
+// coordinator loading, and kafkajs' "non-retriable" wrapper around an exhausted connection retry)
+// is an outage to wait out: the runtime keeps retrying with backoff and reports not-ready.
+const FATAL_TYPES = new Set([
+  'SASL_AUTHENTICATION_FAILED',
+  'ILLEGAL_SASL_STATE',
+  'UNSUPPORTED_SASL_MECHANISM',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_TOPIC_EXCEPTION',
+  'INVALID_REPLICATION_FACTOR',
+  'INVALID_PARTITIONS',
+  'INVALID_CONFIG',
+  'POLICY_VIOLATION',
+  'UNSUPPORTED_VERSION',
+]);
+const AUTH_TYPES = new Set(['SASL_AUTHENTICATION_FAILED', 'ILLEGAL_SASL_STATE', 'UNSUPPORTED_SASL_MECHANISM']);
+
+function classify(err: unknown): { auth: boolean; fatal: boolean; type: string | undefined } {
+  let auth = false;
+  let fatal = false;
+  let type: string | undefined;
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const t = (e as { type?: unknown }).type;
+    if (typeof t === 'string') {
+      type ??= t;
+      if (AUTH_TYPES.has(t)) auth = true;
+      if (FATAL_TYPES.has(t)) fatal = true;
+    }
+    if (e.name === 'KafkaJSSASLAuthenticationError') auth = true;
+    if (e.name === 'KafkaJSNotImplemented') fatal = true;
+    type ??= e.name.startsWith('KafkaJS') ? e.name : undefined;
+  }
+  return { auth, fatal: fatal || auth, type };
+}
+
 function kafkajsCause(err: unknown): Error | undefined {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     if (e.name.startsWith('KafkaJS')) return e;
@@ -60,14 +100,9 @@ function describe(err: unknown, password: PasswordSource | undefined): string {
 
 /** Wraps a kafkajs failure as a KAFKA error with its context; authentication failures are not retriable. */
 function kafkaError(what: string, err: unknown, context: Record<string, string | number | boolean | undefined>, password?: PasswordSource): AuditwatchError {
-  const cause = kafkajsCause(err);
-  const type = (cause as { type?: unknown } | undefined)?.type;
-  const auth = cause !== undefined && (cause.name === 'KafkaJSSASLAuthenticationError' || type === 'SASL_AUTHENTICATION_FAILED' || type === 'ILLEGAL_SASL_STATE');
+  const { auth, fatal, type } = classify(err);
   const msg = `${what}: ${auth ? 'authentication failed (check kafka.sasl username, mechanism and password)' : describe(err, password)}`;
-  return new AuditwatchError('KAFKA', msg, { ...context, kafkaError: typeof type === 'string' ? type : cause?.name, auth }, {
-    cause: err,
-    retriable: !auth && (cause as { retriable?: unknown } | undefined)?.retriable === true,
-  });
+  return new AuditwatchError('KAFKA', msg, { ...context, kafkaError: type, auth }, { cause: err, retriable: !fatal });
 }
 
 function toRecord(m: KafkaMessage): SourceRecord {

@@ -276,7 +276,8 @@ export class DetectionStage implements GroupListener {
     await Promise.all(Array.from({ length: Math.min(RESTORE_CONCURRENCY, restores.length) }, worker));
     if (epoch === this.epoch && !this.stopping) {
       d.readiness.set('detection', true, `processing ${this.assignment.length} partition(s) of ${this.topic}`);
-      d.log.log('info', `processing ${this.topic} partition(s) [${this.assignment.join(', ')}] (${restores.length} restored from checkpoints)`);
+      const from = restores.filter((p) => this.tasks.get(p)?.committed !== undefined).length;
+      d.log.log('info', `processing ${this.topic} partition(s) [${this.assignment.join(', ')}] (${from} restored from a checkpoint, ${restores.length - from} without one, ${this.assignment.length - restores.length} kept)`);
     }
   }
 

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { AuditwatchError } from '../../errors.js';
 import type { Secret } from '../../text/secret.js';
 import { parseDuration } from '../duration.js';
-import { describeRef, resolveSecret, secretRefSchema, type FileReader } from '../secret-ref.js';
+import { resolveSecret, secretRefSchema, type FileReader } from '../secret-ref.js';
 
 /**
  * "5s", "1h"... → milliseconds; zero is refused (an interval of 0 would spin). A number is taken
@@ -243,7 +243,7 @@ export function resolveKafkaSettings(fileSection: unknown, env: NodeJS.ProcessEn
       : {
           mechanism: k.sasl.mechanism,
           username: k.sasl.username,
-          password: resolveSecret(k.sasl.password, { owner: 'kafka.sasl', what: `SASL password (${describeRef(k.sasl.password)})` }, env, readFile),
+          password: resolveSecret(k.sasl.password, { owner: 'kafka.sasl', what: 'SASL password' }, env, readFile),
         };
   return {
     brokers: k.brokers,
