@@ -5,6 +5,7 @@ import { backtest } from './app/backtest.js';
 import { bundledSample, configDir } from './app/paths.js';
 import { replay } from './app/replay.js';
 import { runFile } from './app/run.js';
+import { kafkaRuntimeConfig, runKafkaFromConfig } from './app/kafka/from-config.js';
 import { silenceAdd, silenceExpire, silenceList, silencesFileFor } from './app/silence.js';
 import { parseTimestamp } from './events/timestamp.js';
 import { validate } from './app/validate.js';
@@ -78,6 +79,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--log-format <format>', "auditwatch's own log lines: json (default) or pretty; also AUDITWATCH_LOG_FORMAT or ops.log.format").choices(['json', 'pretty']))
     .addOption(new Option('--health-port <port>', 'serve /healthz, /readyz and /metrics on this port (default 9464 when running until stopped)').argParser(port))
     .action(async (o: { input?: string; detectors?: string; lateness: number; maxBytes: number; color: boolean; logFormat?: 'json' | 'pretty'; healthPort?: number } & InputFlagOptions) => {
+      // Kafka when configured (kafka section or AUDITWATCH_KAFKA_BROKERS) and no --input given.
+      const kafka = o.input === undefined ? kafkaRuntimeConfig(undefined, process.env) : undefined;
+      if (kafka !== undefined) {
+        code = await runKafkaFromConfig({
+          config: kafka,
+          env: process.env,
+          detectorsDir: o.detectors === undefined ? undefined : configDir(o.detectors, 'detectors'),
+          inputFlags: inputFlags(o),
+          ops: { logFormat: o.logFormat, healthPort: o.healthPort },
+          color: o.color && process.stderr.isTTY === true && process.env.NO_COLOR === undefined,
+          stdout: process.stdout,
+          stderr: process.stderr,
+        });
+        return;
+      }
       code = await runFile({
         ops: { logFormat: o.logFormat, healthPort: o.healthPort },
         inputFlags: inputFlags(o),
