@@ -10,8 +10,8 @@ import { DEADMAN_JOB, effectiveOps, kafkaSnapshot, Ops, ownsPartitionZero, secre
 import { runtimeConfigSchema } from '../../src/config/runtime.js';
 import { isAuditwatchError } from '../../src/errors.js';
 import type { CronFactory } from '../../src/ops/schedule.js';
+import { cliCommand } from '../helpers/cli.js';
 
-const ENTRY = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../../samples/mcp-audit-sample.jsonl', import.meta.url));
 const MIN = 60_000;
 
@@ -152,7 +152,7 @@ describe('ops wiring', () => {
 
   it('auditwatch run --input - --health-port 0: ready while reading, metrics count the events, exits 0 at the end', async () => {
     const lines = readFileSync(SAMPLE, 'utf8').split('\n').slice(0, 200).join('\n') + '\n';
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'run', '--input', '-', '--health-port', '0'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [...cliCommand(), 'run', '--input', '-', '--health-port', '0'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.stdout.resume();

@@ -8,12 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from '../../helpers/tmp.js';
 import { PagerDutyFake } from '../../fakes/pagerduty.js';
 import { SlackFake } from '../../fakes/slack.js';
+import { cliCommand } from '../../helpers/cli.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../samples/mcp-audit-sample.jsonl', import.meta.url));
-const ENTRY = fileURLToPath(new URL('../../helpers/cli-entry.ts', import.meta.url));
 const ROUTING_KEY = 'CLIr0ut1ngKey0123456789abcdefABC';
 // Absolute, so the CLI can run from a temporary working directory (no ./alerts, no ./auditwatch.yaml).
-const TSX = import.meta.resolve('tsx');
 
 interface CliResult {
   readonly code: number | null;
@@ -23,7 +22,7 @@ interface CliResult {
 
 function cli(args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, ENTRY, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...cliCommand(), ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -108,7 +107,7 @@ describe('auditwatch run delivering to Slack and PagerDuty', () => {
   it('after being killed mid-request, the next run resends the Slack message marked as a possible repeat', async () => {
     env.AUDITWATCH_CONFIG = config('killed');
     slack.slow(60_000, { times: 1 });
-    const child = spawn(process.execPath, ['--import', TSX, ENTRY, 'run', '--input', SAMPLE], { cwd: t.dir, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...cliCommand(), 'run', '--input', SAMPLE], { cwd: t.dir, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal === null ? _code : -1)));
     await slack.waitFor(() => slack.requests().length >= 1, { timeoutMs: 60_000, description: 'the Slack request' });
     child.kill('SIGKILL');

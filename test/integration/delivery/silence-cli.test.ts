@@ -5,12 +5,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../../helpers/tmp.js';
+import { cliCommand } from '../../helpers/cli.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../samples/mcp-audit-sample.jsonl', import.meta.url));
-const ENTRY = fileURLToPath(new URL('../../helpers/cli-entry.ts', import.meta.url));
 const NO_SINKS = { SLACK_WEBHOOK_URL: '', PAGERDUTY_ROUTING_KEY: '', NO_COLOR: '1' };
 // Absolute, so the CLI can run from a temporary working directory (no ./alerts, no ./auditwatch.yaml).
-const TSX = import.meta.resolve('tsx');
 
 interface CliResult {
   readonly code: number | null;
@@ -20,7 +19,7 @@ interface CliResult {
 
 function cli(args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, ENTRY, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...cliCommand(), ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
