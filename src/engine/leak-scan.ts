@@ -153,6 +153,12 @@ export function leakPlan(def: Pick<LeakDef, 'denyFields' | 'allowPaths' | 'check
   return { denyFields: def.denyFields, allowPaths: def.allowPaths, checkValues: def.checkValues, maxDepth };
 }
 
+/** Whether Object.prototype has enumerable members, which for-in would list on every object. */
+function prototypeHasEnumerables(): boolean {
+  for (const _ in Object.prototype) return true;
+  return false;
+}
+
 const KEY_CACHE_LIMIT = 4096;
 const MAX_SHAPE_LENGTH = 64;
 const LAST_CLEAN_LIMIT = 256;
@@ -165,6 +171,7 @@ const LAST_CLEAN_LIMIT = 256;
 export class LeakScanner {
   /** Keys and indexes leading to the container being scanned. */
   private readonly path: (string | number)[] = [];
+  private ownCheck = true;
   private readonly keyCache = new Map<string, boolean>();
   /** The last top-level string value per field name that held no credential. */
   private readonly lastClean = new Map<string, string>();
@@ -187,6 +194,7 @@ export class LeakScanner {
 
   find(message: unknown): LeakFinding | undefined {
     this.path.length = 0;
+    this.ownCheck = prototypeHasEnumerables();
     if (typeof message === 'string') return this.inString(message, undefined);
     if (message === null || typeof message !== 'object') return undefined;
     return Array.isArray(message) ? this.array(message, 1) : this.object(message as Record<string, unknown>, 1);
@@ -219,8 +227,10 @@ export class LeakScanner {
   private object(o: Record<string, unknown>, depth: number): LeakFinding | undefined {
     const top = depth === 1;
     for (const k in o) {
-      // Own keys only: a polluted prototype adds nothing, and `o[k]` of an own "__proto__" is that own value.
-      if (!Object.hasOwn(o, k)) continue;
+      // Own keys only: a polluted prototype adds nothing, and `o[k]` of an own "__proto__" is that
+      // own value. (Decoded JSON inherits nothing enumerable unless Object.prototype was polluted,
+      // so the per-key check is only paid then.)
+      if (this.ownCheck && !Object.hasOwn(o, k)) continue;
       const v = o[k];
       if (this.denied(k) && carriesValue(v) && !this.allowed(k)) return this.finding(k, FIELD_NAME_RULE);
       let f: LeakFinding | undefined;

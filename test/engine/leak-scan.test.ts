@@ -60,6 +60,17 @@ describe('leak scan', () => {
     assert.equal(find(deep), undefined);
   });
 
+  it('ignores enumerable members of a polluted Object.prototype', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.token = 'inherited';
+    try {
+      assert.equal(find({ a: 1, b: { c: 'x' } }), undefined);
+      assert.deepEqual(find({ a: { token: 'own' } }), { path: 'a.token', rule: 'field-name' });
+    } finally {
+      delete proto.token;
+    }
+  });
+
   it('the keyword pre-filter never hides a credential the screen would find', () => {
     for (const p of allPositives()) {
       if (containsCredential(p.text) !== undefined) assert.ok(mayContainCredential(p.text), p.text.slice(0, 60));
