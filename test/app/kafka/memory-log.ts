@@ -193,6 +193,8 @@ export class MemoryCluster {
   }
 
   client(tag = 'default'): LogClient {
+    // Arrow functions below refer to the cluster, not to the client object they sit in.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const cluster = this;
     const alive = (): void => {
       if (cluster.dead.has(tag)) throw new AuditwatchError('KAFKA', `process ${tag} is dead`, {}, { retriable: false });
