@@ -161,7 +161,6 @@ function prototypeHasEnumerables(): boolean {
 
 const KEY_CACHE_LIMIT = 4096;
 const MAX_SHAPE_LENGTH = 64;
-const LAST_CLEAN_LIMIT = 256;
 
 /**
  * One scanner per detector. Traversal is depth-first in the message's own key order, a field's
@@ -173,8 +172,6 @@ export class LeakScanner {
   private readonly path: (string | number)[] = [];
   private ownCheck = true;
   private readonly keyCache = new Map<string, boolean>();
-  /** The last top-level string value per field name that held no credential. */
-  private readonly lastClean = new Map<string, string>();
   /**
    * (length, lower-cased first character) of every deny-listed name: most field names are ruled
    * out by one table load, without lower-casing or hashing them.
@@ -225,7 +222,6 @@ export class LeakScanner {
   }
 
   private object(o: Record<string, unknown>, depth: number): LeakFinding | undefined {
-    const top = depth === 1;
     for (const k in o) {
       // Own keys only: a polluted prototype adds nothing, and `o[k]` of an own "__proto__" is that
       // own value. (Decoded JSON inherits nothing enumerable unless Object.prototype was polluted,
@@ -233,16 +229,7 @@ export class LeakScanner {
       if (this.ownCheck && !Object.hasOwn(o, k)) continue;
       const v = o[k];
       if (this.denied(k) && carriesValue(v) && !this.allowed(k)) return this.finding(k, FIELD_NAME_RULE);
-      let f: LeakFinding | undefined;
-      if (typeof v === 'string') {
-        // Top-level values repeat from one event to the next (version, session, tool, hash):
-        // a value equal to the last clean one of the same field needs no second look.
-        if (top && this.lastClean.get(k) === v) continue;
-        f = this.inString(v, k);
-        if (top && f === undefined && (this.lastClean.size < LAST_CLEAN_LIMIT || this.lastClean.has(k))) this.lastClean.set(k, v);
-      } else if (v !== null && typeof v === 'object') {
-        f = this.child(v, k, depth);
-      }
+      const f = typeof v === 'string' ? this.inString(v, k) : v !== null && typeof v === 'object' ? this.child(v, k, depth) : undefined;
       if (f !== undefined) return f;
     }
     return undefined;
