@@ -4,9 +4,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { deliveryBench } from './delivery.bench.js';
 import { engineBench, type Row } from './engine.bench.js';
 
-const suites: [string, () => Promise<Row[]>][] = [['engine', engineBench]];
+const suites: [string, () => Promise<Row[]>][] = [
+  ['engine', engineBench],
+  ['delivery', deliveryBench],
+];
 const only = process.argv.slice(2);
 const lines = [`# auditwatch benchmarks`, '', `${new Date().toISOString()} · Node ${process.version} · ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}`, ''];
 for (const [name, fn] of suites) {
