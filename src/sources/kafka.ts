@@ -105,12 +105,18 @@ function kafkaError(what: string, err: unknown, context: Record<string, string |
   return new AuditwatchError('KAFKA', msg, { ...context, kafkaError: type, auth }, { cause: err, retriable: !fatal });
 }
 
+const NO_HEADERS: Readonly<Record<string, Buffer | undefined>> = Object.freeze({});
+
+// On the hot path (every record): no allocation beyond the record itself when it has no headers.
 function toRecord(m: KafkaMessage): SourceRecord {
-  const headers: Record<string, Buffer | undefined> = {};
-  if (m.headers !== undefined) {
-    for (const [name, v] of Object.entries(m.headers)) {
+  let headers = NO_HEADERS;
+  const raw = m.headers;
+  if (raw !== undefined) {
+    for (const name in raw) {
+      if (headers === NO_HEADERS) headers = {};
+      const v = raw[name];
       const first = Array.isArray(v) ? v[0] : v;
-      headers[name] = first === undefined ? undefined : typeof first === 'string' ? Buffer.from(first) : first;
+      (headers as Record<string, Buffer | undefined>)[name] = first === undefined ? undefined : typeof first === 'string' ? Buffer.from(first) : first;
     }
   }
   return { offset: Number(m.offset), key: m.key ?? null, value: m.value ?? null, headers, timestamp: Number(m.timestamp) };
