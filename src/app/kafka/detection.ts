@@ -31,9 +31,22 @@ export interface DetectionDeps extends RestoreDeps {
   readonly readiness: Readiness;
   /** A failure the stage cannot recover from (a missing checkpoint, a refused write). */
   readonly onFatal: (err: unknown) => void;
+  /** A checkpoint was written and committed (metrics). */
+  readonly onCheckpoint?: (partition: number, durationMs: number, bytes: number) => void;
 }
 
 type Commit = (commits: readonly OffsetCommit[]) => Promise<void>;
+
+export interface PartitionStatus {
+  readonly partition: number;
+  /** Next offset to process. */
+  readonly next: number | undefined;
+  /** Offset of the last committed checkpoint. */
+  readonly committed: number | undefined;
+  readonly lag: number | undefined;
+  /** Largest accepted event time, epoch ms. */
+  readonly streamTime: number | undefined;
+}
 
 const IDLE_CHECK_MS = 1_000;
 const RESTORE_CONCURRENCY = 3;
@@ -67,8 +80,14 @@ export class DetectionStage implements GroupListener {
   }
 
   /** Partitions currently processed here, with where they are. */
-  partitions(): { partition: number; next: number | undefined; committed: number | undefined; lag: number | undefined }[] {
-    return [...this.tasks].map(([p, t]) => ({ partition: p, next: t.next, committed: t.committed?.offset, lag: this.lag.get(p) }));
+  partitions(): PartitionStatus[] {
+    return [...this.tasks].map(([p, t]) => ({
+      partition: p,
+      next: t.next,
+      committed: t.committed?.offset,
+      lag: this.lag.get(p),
+      streamTime: Number.isFinite(t.engine.watermark) ? t.engine.watermark : undefined,
+    }));
   }
 
   get assignedPartitions(): readonly number[] {
@@ -183,8 +202,9 @@ export class DetectionStage implements GroupListener {
     const chunks: [number, number] = prev === undefined ? [0, 0] : [prev.chunks[0], prev.chunks[1]];
     const obsolete = [...task.acked].filter(([, o]) => o < offset).map(([id]) => id);
     const dirty = task.dirty;
+    const started = Date.now();
     task.dirty = 0;
-    task.lastCheckpointAt = Date.now();
+    task.lastCheckpointAt = started;
     let ref: CheckpointRef;
     let bytes: number;
     try {
@@ -201,6 +221,7 @@ export class DetectionStage implements GroupListener {
     }
     d.counters.checkpoints++;
     d.counters.checkpointBytes += bytes;
+    d.onCheckpoint?.(p, Date.now() - started, bytes);
     task.committed = { offset, ref };
     for (const id of obsolete) task.acked.delete(id);
     d.stateLog.forget(p, obsolete);

@@ -79,11 +79,25 @@ export async function runKafkaFromConfig(o: KafkaRunFromConfig): Promise<number>
       readiness,
       stopSignal: stop,
       failure,
+      onCheckpoint: (_p, ms, bytes) => ops.metrics.checkpoint(ms, bytes),
       onStarted: (rt) => {
         runtime.rt = rt;
         ops.watchIngest('kafka', () => {
           const c = rt.counters;
           return { read: c.input, accepted: c.accepted, late: c.late, rejectedByReason: c.rejectedByReason, deadLettered: c.deadLettered };
+        });
+        // Per-partition gauges, refreshed before each scrape; a partition gone elsewhere stops exporting.
+        let exported = new Set<number>();
+        ops.metrics.onScrape(() => {
+          const now = Date.now();
+          const current = new Set<number>();
+          for (const p of rt.status().partitions) {
+            current.add(p.partition);
+            if (p.lag !== undefined) ops.metrics.partitionLag(p.partition, p.lag);
+            if (p.streamTime !== undefined) ops.metrics.watermarkDelay(p.partition, Math.max(0, (now - (p.streamTime - o.config.input.lateness)) / 1000));
+          }
+          for (const p of exported) if (!current.has(p)) ops.metrics.partitionRevoked(p);
+          exported = current;
         });
       },
     });

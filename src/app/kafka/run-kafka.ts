@@ -19,6 +19,7 @@ export interface RunKafkaOptions {
   readonly readiness?: Readiness;
   /** Called once the runtime runs (to wire metrics and readiness to it). */
   readonly onStarted?: (rt: KafkaRuntime) => void;
+  readonly onCheckpoint?: (partition: number, durationMs: number, bytes: number) => void;
   /** Resolves when the process should stop; default: the first SIGTERM or SIGINT. */
   readonly stopSignal?: Promise<string>;
   /** Rejects when something outside the runtime failed for good (the outbox). */
@@ -47,7 +48,7 @@ export async function runKafka(o: RunKafkaOptions): Promise<number> {
   const { log } = o;
   const stop = o.stopSignal ?? signals();
   log.log('info', `starting with ${o.defs.length} detector(s) (${o.defs.map((d) => d.id).join(', ')}) against ${o.settings.brokers.join(',')}`);
-  const rt = await KafkaRuntime.start({ settings: o.settings, defs: o.defs, latenessMs: o.latenessMs, maxBytes: o.maxBytes, decode: o.decode, deliverer: o.deliverer, log, readiness: o.readiness });
+  const rt = await KafkaRuntime.start({ settings: o.settings, defs: o.defs, latenessMs: o.latenessMs, maxBytes: o.maxBytes, decode: o.decode, deliverer: o.deliverer, log, readiness: o.readiness, onCheckpoint: o.onCheckpoint });
   o.onStarted?.(rt);
   const failed = (err: unknown): string => `failed: ${err instanceof Error ? err.message : String(err)}`;
   const why = await Promise.race([stop.then((sig) => `${sig} received`), rt.failed.catch(failed), ...(o.failure === undefined ? [] : [o.failure.catch(failed)])]);

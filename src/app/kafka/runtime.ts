@@ -8,7 +8,7 @@ import { createKafkaClient, type SourceLogLevel } from '../../sources/kafka.js';
 import type { LogClient } from '../../sources/source.js';
 import { KafkaCounters } from './counters.js';
 import type { Deliverer } from './deliver.js';
-import { DetectionStage } from './detection.js';
+import { DetectionStage, type PartitionStatus } from './detection.js';
 import { DurableSender } from './durable-send.js';
 import type { KafkaLog } from './log.js';
 import { Readiness } from './readiness.js';
@@ -30,12 +30,14 @@ export interface KafkaRuntimeOptions {
   readonly client?: LogClient;
   /** kafkajs' own log lines at this level and above reach the log (default warn). */
   readonly clientLogLevel?: SourceLogLevel;
+  /** Each checkpoint written and committed (metrics). */
+  readonly onCheckpoint?: (partition: number, durationMs: number, bytes: number) => void;
 }
 
 export interface RuntimeStatus {
   readonly ready: boolean;
   readonly detectionTopic: string;
-  readonly partitions: ReturnType<DetectionStage['partitions']>;
+  readonly partitions: readonly PartitionStatus[];
   readonly counters: KafkaCounters;
 }
 
@@ -123,6 +125,7 @@ export class KafkaRuntime {
         checkpointEvents: s.checkpointEvents,
         readiness,
         onFatal: (err) => this.fatal(err),
+        onCheckpoint: o.onCheckpoint,
       },
       layout.detectionTopic,
     );
