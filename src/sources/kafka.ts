@@ -281,8 +281,12 @@ class KafkaRangeReader implements LogReader {
   }
 }
 
+/** A read that makes no progress for this long fails (retriable): the caller tries again. */
+const READ_STALL_MS = 60_000;
+
 interface PendingRead {
   next: number;
+  progressAt: number;
   readonly to: number;
   readonly onRecords: (records: readonly SourceRecord[]) => void;
   readonly resolve: () => void;
@@ -306,8 +310,9 @@ class TopicReader {
     const firstJoin = new Promise<void>((resolve) => (joined = resolve));
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       reader.partitions = e.payload.memberAssignment[topic] ?? [];
-      // Everything paused, then the reads in progress (after a rejoin) seek again.
-      consumer.pause([{ topic }]);
+      // Everything paused, then the reads in progress (after a rejoin) seek again. Always by
+      // explicit partition lists: kafkajs forgets a topic-wide pause at the first partition pause.
+      if (reader.partitions.length > 0) consumer.pause([{ topic, partitions: [...reader.partitions] }]);
       for (const [p, r] of reader.pending) {
         consumer.seek({ topic, partition: p, offset: String(r.next) });
         consumer.resume([{ topic, partitions: [p] }]);
@@ -330,10 +335,29 @@ class TopicReader {
     if (this.pending.has(partition)) return Promise.reject(new AuditwatchError('INTERNAL', `a read of ${this.topic}/${partition} is already in progress`, { topic: this.topic, partition }));
     if (!this.partitions.includes(partition)) return Promise.reject(new AuditwatchError('KAFKA', `${this.topic} has no partition ${partition}`, { topic: this.topic, partition }));
     return new Promise<void>((resolve, reject) => {
-      this.pending.set(partition, { next: from, to, onRecords, resolve, reject });
+      this.pending.set(partition, { next: from, progressAt: Date.now(), to, onRecords, resolve, reject });
       this.consumer.seek({ topic: this.topic, partition, offset: String(from) });
       this.consumer.resume([{ topic: this.topic, partitions: [partition] }]);
+      this.watch();
     });
+  }
+
+  private watchdog: NodeJS.Timeout | undefined;
+
+  /** Fails reads that stopped making progress (the consumer lost the cluster and has not come back). */
+  private watch(): void {
+    if (this.watchdog !== undefined) return;
+    this.watchdog = setInterval(() => {
+      const now = Date.now();
+      for (const [p, r] of this.pending) {
+        if (now - r.progressAt > READ_STALL_MS) this.finish(p, new AuditwatchError('KAFKA', `reading ${this.topic}/${p} made no progress for ${READ_STALL_MS / 1000} s (at offset ${r.next} of ${r.to})`, { topic: this.topic, partition: p, offset: r.next }, { retriable: true }));
+      }
+      if (this.pending.size === 0) {
+        clearInterval(this.watchdog);
+        this.watchdog = undefined;
+      }
+    }, 1_000);
+    this.watchdog.unref();
   }
 
   private async onBatch(p: EachBatchPayload): Promise<void> {
@@ -352,6 +376,7 @@ class TopicReader {
       return;
     }
     r.next = Math.max(r.next, last + 1);
+    r.progressAt = Date.now();
     p.resolveOffset(p.batch.lastOffset());
     if (r.next >= r.to) this.finish(p.batch.partition);
   }
