@@ -288,6 +288,8 @@ export class DetectionStage implements GroupListener {
         const { task, redeliver } = await retrying(() => restoreTask(d, p, committed.get(p), end), () => epoch !== this.epoch || this.stopping, d.log);
         if (epoch !== this.epoch || this.stopping) return;
         d.stateLog.setKnownEnd(p, end);
+        // Staggered, so that the partitions' periodic checkpoints do not all pause the same batch.
+        task.lastCheckpointAt -= ((p % 8) / 8) * d.checkpointIntervalMs;
         this.tasks.set(p, task);
         if (redeliver.length > 0) this.submit(task, redeliver);
         if (task.next !== undefined) consumer.seek({ topic: this.topic, partition: p }, task.next);
