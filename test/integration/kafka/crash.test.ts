@@ -39,10 +39,14 @@ describe('Kafka: crash (SIGKILL mid-stream, restart)', { timeout: 600_000 }, () 
       const first = startInstance('first', config);
       instances.push(first);
       await waitProcessing(first, 120_000);
-      const flow = produceInBackground(producer, topic, PARTITIONS, generateStream(EVENTS, 23), 'random', 5_000);
-      // Mid-stream: the instance has delivered alerts and the producer is not done.
+      const events = generateStream(EVENTS, 23);
+      const half = EVENTS / 2;
+      const firstHalf = produceInBackground(producer, topic, PARTITIONS, events.slice(0, half), 'random', 5_000);
       await waitUntil('first alerts delivered', () => (first.delivered.length >= 40 ? true : undefined), 180_000);
-      assert.ok(flow.produced() < EVENTS, 'the kill happens while the stream still flows');
+      // Mid-stream however fast the machine: the second half starts flowing, then the kill.
+      await firstHalf.done;
+      const flow = produceInBackground(producer, topic, PARTITIONS, events.slice(half), 'random', 5_000);
+      assert.ok(flow.produced() < half, 'the kill happens while the stream still flows');
       await killInstance(first);
       const killedAt = first.delivered.length;
       const second = startInstance('second', config);
