@@ -26,6 +26,8 @@ export interface DetectionDeps extends RestoreDeps {
   readonly deliverer: Deliverer;
   readonly deadLetterTopic: string;
   readonly deadLetterPartitions: number;
+  /** Original bytes kept in a dead letter. */
+  readonly deadLetterValueBytes: number;
   readonly checkpointIntervalMs: number;
   readonly checkpointEvents: number;
   readonly readiness: Readiness;
@@ -151,7 +153,7 @@ export class DetectionStage implements GroupListener {
     if (res.rejected.length > 0) {
       const records = res.rejected.map(({ record, rejection }) => {
         d.counters.reject(rejection.reason);
-        return deadLetterRecord(d.deadLetterPartitions, { topic: this.topic, partition: task.partition, offset: record.offset, timestamp: record.timestamp }, record.value, rejection, d.cfg.maxBytes);
+        return deadLetterRecord(d.deadLetterPartitions, { topic: this.topic, partition: task.partition, offset: record.offset, timestamp: record.timestamp }, record.value, rejection, d.deadLetterValueBytes);
       });
       for (const part of splitBySize(records, 900 * 1024)) await d.sender.send(d.deadLetterTopic, part);
       d.counters.deadLettered += records.length;

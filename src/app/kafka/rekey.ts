@@ -22,6 +22,8 @@ export interface RekeyDeps {
   readonly byCallerPartitions: number;
   readonly deadLetterTopic: string;
   readonly deadLetterPartitions: number;
+  /** Original bytes kept in a dead letter. */
+  readonly deadLetterValueBytes: number;
   readonly maxBytes: number;
   readonly decode: (text: string) => ParseResult;
   readonly sender: DurableSender;
@@ -113,7 +115,7 @@ export class RekeyStage implements GroupListener {
                 : d.decode(v.toString('utf8'));
           if (!parsed.ok) {
             d.counters.reject(parsed.rejection.reason);
-            dead.push(deadLetterRecord(d.deadLetterPartitions, { topic: b.topic, partition: b.partition, offset: r.offset, timestamp: r.timestamp }, v, parsed.rejection, d.maxBytes));
+            dead.push(deadLetterRecord(d.deadLetterPartitions, { topic: b.topic, partition: b.partition, offset: r.offset, timestamp: r.timestamp }, v, parsed.rejection, d.deadLetterValueBytes));
             continue;
           }
           const callerId = parsed.event.callerId;

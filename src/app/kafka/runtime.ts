@@ -98,7 +98,7 @@ export class KafkaRuntime {
     if (s.tls !== undefined && !s.tls.verify) o.log.log('warn', 'kafka.tls.verify is off: the brokers\' certificates are not checked');
     readiness.expect('kafka', `connecting to ${s.brokers.join(',')}`);
     await client.connect();
-    const layout = await prepareTopics(client.admin, s, o.log);
+    const layout = await prepareTopics(client.admin, s, o.log, o.maxBytes);
     this.layout = layout;
     const decode = o.decode ?? ((text: string) => parseLine(text, o.maxBytes));
     const sender = new DurableSender(client.writer, o.log, readiness, 'producer');
@@ -121,6 +121,7 @@ export class KafkaRuntime {
         deliverer: o.deliverer,
         deadLetterTopic: s.deadLetterTopic,
         deadLetterPartitions: layout.deadLetterPartitions,
+        deadLetterValueBytes: layout.deadLetterValueBytes,
         checkpointIntervalMs: s.checkpointIntervalMs,
         checkpointEvents: s.checkpointEvents,
         readiness,
@@ -139,6 +140,7 @@ export class KafkaRuntime {
         byCallerPartitions: layout.detectionPartitions,
         deadLetterTopic: s.deadLetterTopic,
         deadLetterPartitions: layout.deadLetterPartitions,
+        deadLetterValueBytes: layout.deadLetterValueBytes,
         maxBytes: o.maxBytes,
         decode,
         sender,

@@ -12,12 +12,21 @@ export interface TopicLayout {
   readonly deadLetterPartitions: number;
   /** Largest snapshot chunk that fits the state topic's max.message.bytes. */
   readonly chunkBytes: number;
+  /** Original bytes kept in a dead letter: input.maxBytes, or less if the topic's limit is lower. */
+  readonly deadLetterValueBytes: number;
 }
 
 // Snapshot records superseded by a newer one stay at least this long before compaction may
 // remove them: a checkpoint is committed within seconds of being written.
 const STATE_TOPIC_CONFIG = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': String(3_600_000), 'segment.ms': String(6 * 3_600_000) };
 const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+// Room for a record's key, headers and batch framing next to its value.
+const OVERHEAD = 16 * 1024;
+
+async function maxMessageBytes(admin: LogAdmin, topic: string): Promise<number> {
+  const n = Number((await admin.topicConfig(topic, ['max.message.bytes'])).get('max.message.bytes') ?? DEFAULT_MAX_MESSAGE_BYTES);
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_MESSAGE_BYTES;
+}
 
 async function ensure(admin: LogAdmin, s: KafkaSettings, log: KafkaLog, topic: string, partitions: number, config: Record<string, string>, what: string): Promise<number> {
   const existing = await admin.partitionCount(topic);
@@ -30,7 +39,12 @@ async function ensure(admin: LogAdmin, s: KafkaSettings, log: KafkaLog, topic: s
   return (await admin.partitionCount(topic)) ?? partitions;
 }
 
-export async function prepareTopics(admin: LogAdmin, s: KafkaSettings, log: KafkaLog): Promise<TopicLayout> {
+/** Topics that carry whole events are created to hold the largest accepted one (input.maxBytes). */
+function sized(maxBytes: number): Record<string, string> {
+  return { 'max.message.bytes': String(Math.max(DEFAULT_MAX_MESSAGE_BYTES, maxBytes + 4 * OVERHEAD)) };
+}
+
+export async function prepareTopics(admin: LogAdmin, s: KafkaSettings, log: KafkaLog, maxBytes: number): Promise<TopicLayout> {
   const inputCounts: number[] = [];
   for (const topic of s.inputTopics) {
     const n = await admin.partitionCount(topic);
@@ -49,7 +63,13 @@ export async function prepareTopics(admin: LogAdmin, s: KafkaSettings, log: Kafk
     detectionPartitions = inputCounts[0] ?? 1;
   } else {
     detectionTopic = s.byCallerTopic;
-    detectionPartitions = await ensure(admin, s, log, s.byCallerTopic, Math.max(...inputCounts), {}, 're-key');
+    detectionPartitions = await ensure(admin, s, log, s.byCallerTopic, Math.max(...inputCounts), sized(maxBytes), 're-key');
+    const limit = await maxMessageBytes(admin, s.byCallerTopic);
+    if (limit < maxBytes + OVERHEAD) {
+      throw new AuditwatchError('KAFKA', `${s.byCallerTopic} takes messages up to ${limit} bytes, less than input.maxBytes (${maxBytes}) allows: raise its max.message.bytes to ${maxBytes + 4 * OVERHEAD} or lower input.maxBytes`, {
+        topic: s.byCallerTopic,
+      });
+    }
   }
   const stateCount = await ensure(admin, s, log, s.stateTopic, detectionPartitions, STATE_TOPIC_CONFIG, 'state');
   if (stateCount !== detectionPartitions) {
@@ -57,12 +77,13 @@ export async function prepareTopics(admin: LogAdmin, s: KafkaSettings, log: Kafk
       topic: s.stateTopic,
     });
   }
-  const deadLetterPartitions = await ensure(admin, s, log, s.deadLetterTopic, detectionPartitions, {}, 'dead-letter');
+  const deadLetterPartitions = await ensure(admin, s, log, s.deadLetterTopic, detectionPartitions, sized(maxBytes), 'dead-letter');
+  const deadLetterValueBytes = Math.max(1024, Math.min(maxBytes, (await maxMessageBytes(admin, s.deadLetterTopic)) - OVERHEAD));
+  if (deadLetterValueBytes < maxBytes) log.log('warn', `${s.deadLetterTopic} takes messages up to ${deadLetterValueBytes + OVERHEAD} bytes: dead letters keep at most ${deadLetterValueBytes} bytes of the original`);
   const cfg = await admin.topicConfig(s.stateTopic, ['max.message.bytes', 'cleanup.policy']);
   const policy = cfg.get('cleanup.policy');
   if (policy !== undefined && !policy.includes('compact')) log.log('warn', `state topic ${s.stateTopic} has cleanup.policy=${policy}: checkpoints of idle partitions may expire; use compact`);
   const maxMessage = Number(cfg.get('max.message.bytes') ?? DEFAULT_MAX_MESSAGE_BYTES);
-  // Room for the record's key, headers and batch overhead.
-  const chunkBytes = Math.max(16 * 1024, (Number.isFinite(maxMessage) ? maxMessage : DEFAULT_MAX_MESSAGE_BYTES) - 16 * 1024);
-  return { detectionTopic, detectionPartitions, deadLetterPartitions, chunkBytes };
+  const chunkBytes = Math.max(OVERHEAD, (Number.isFinite(maxMessage) ? maxMessage : DEFAULT_MAX_MESSAGE_BYTES) - OVERHEAD);
+  return { detectionTopic, detectionPartitions, deadLetterPartitions, chunkBytes, deadLetterValueBytes };
 }
