@@ -130,14 +130,26 @@ export function loadRoutes(file: string): RouteDef[] {
   return routesFromYaml(file, text);
 }
 
-/** A route that names a detector that does not exist is almost always a typo: report it. */
+/**
+ * Detectors built into auditwatch rather than defined in detectors/: their alerts go through the
+ * same routes and silences. `audit-stream-silent` is the dead-man's switch (src/app/deadman.ts
+ * DEADMAN_DETECTOR), `provisioning-drift` the scheduled drift check (src/app/drift-job.ts
+ * DRIFT_DETECTOR); a test keeps this list equal to those constants.
+ */
+export const BUILTIN_DETECTORS = ['audit-stream-silent', 'provisioning-drift'] as const;
+
+/**
+ * A route that names a detector that does not exist is almost always a typo: report it. The
+ * built-in detectors always exist, whatever `detectorIds` (the loaded detector files) holds.
+ */
 export function checkRouteDetectors(routes: readonly RouteDef[], detectorIds: ReadonlySet<string>): void {
+  const known = new Set<string>([...detectorIds, ...BUILTIN_DETECTORS]);
   const problems: ConfigProblem[] = [];
   routes.forEach((r, i) => {
     for (const d of r.detectors ?? []) {
-      if (!detectorIds.has(d)) {
+      if (!known.has(d)) {
         const p = r.detectorPosition ?? { file: '', line: 1, col: 1 };
-        problems.push({ ...p, path: `routes.${i}.match.detector`, message: `no detector "${d}" (known: ${[...detectorIds].sort().join(', ')})` });
+        problems.push({ ...p, path: `routes.${i}.match.detector`, message: `no detector "${d}" (known: ${[...known].sort().join(', ')})` });
       }
     }
   });

@@ -1,6 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkRouteDetectors, loadRoutes, resolveRouteSinks, routesFromYaml } from '../../src/config/routes.js';
+import { readFileSync } from 'node:fs';
+import { DEADMAN_DETECTOR } from '../../src/app/deadman.js';
+import { DRIFT_DETECTOR } from '../../src/app/drift-job.js';
+import { loadDetectors } from '../../src/config/detectors.js';
+import { BUILTIN_DETECTORS, checkRouteDetectors, loadRoutes, resolveRouteSinks, routesFromYaml } from '../../src/config/routes.js';
 import { isAuditwatchError } from '../../src/errors.js';
 
 function errorOf(fn: () => unknown): string {
@@ -44,6 +48,30 @@ describe('alerts/routes.yaml', () => {
   it('rejects a detector that does not exist, at its position', () => {
     const routes = routesFromYaml('r.yaml', 'routes:\n  - match:\n      detector: rate-limit-brust\n    sinks: [slack]\n');
     assert.match(errorOf(() => checkRouteDetectors(routes, new Set(['rate-limit-burst']))), /^r\.yaml:3:17 routes\.0\.match\.detector: no detector "rate-limit-brust"/);
+  });
+
+  it('accepts the built-in detectors (dead-man switch, drift check), and only those, in a route', () => {
+    assert.deepEqual([...BUILTIN_DETECTORS].sort(), [DEADMAN_DETECTOR, DRIFT_DETECTOR].sort(), 'the list names the detectors the app really raises');
+    const shipped = new Set(loadDetectors('detectors').map((d) => d.id));
+    for (const id of BUILTIN_DETECTORS) assert.ok(!shipped.has(id), `${id} is not also a detector file`);
+    const routes = routesFromYaml('r.yaml', `routes:\n  - match: { detector: [${DEADMAN_DETECTOR}, ${DRIFT_DETECTOR}] }\n    sinks: [pagerduty]\n  - sinks: [slack]\n`);
+    assert.doesNotThrow(() => checkRouteDetectors(routes, shipped));
+    assert.doesNotThrow(() => checkRouteDetectors(routes, new Set()), 'built in, whatever the detectors directory holds');
+    const typo = routesFromYaml('r.yaml', 'routes:\n  - match: { detector: audit-stream-silnet }\n    sinks: [slack]\n');
+    const message = errorOf(() => checkRouteDetectors(typo, shipped));
+    assert.match(message, /^r\.yaml:2:24 routes\.0\.match\.detector: no detector "audit-stream-silnet" \(known: .*audit-stream-silent.*\)/);
+    assert.match(message, /provisioning-drift/);
+  });
+
+  it('shows a working route for audit-stream-silent in the comments of the shipped file', () => {
+    const text = readFileSync('alerts/routes.yaml', 'utf8');
+    const example = [...text.matchAll(/^# {3}(- name: audit-pipeline\n(?:# {5}.*\n)+)/gm)].map((m) => m[1]?.replace(/^# {3}/gm, '  ') ?? '');
+    assert.equal(example.length, 1, 'the commented example is there');
+    const routes = routesFromYaml('example.yaml', `routes:\n  ${example[0] ?? ''}  - sinks: [slack]\n`);
+    assert.deepEqual([...(routes[0]?.detectors ?? [])], [DEADMAN_DETECTOR]);
+    assert.equal(routes[0]?.continue, true);
+    assert.equal(routes[0]?.grouping.groupWaitMs, 0);
+    assert.doesNotThrow(() => checkRouteDetectors(routes, new Set(loadDetectors('detectors').map((d) => d.id))));
   });
 
   it('skips well-known sinks that are not configured, rejects unknown ones, falls back to the console', () => {

@@ -1,5 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { SilenceSet } from '../../src/alerts/silence.js';
+import { DeadmanSwitch } from '../../src/app/deadman.js';
+import { BUILTIN_DETECTORS } from '../../src/config/routes.js';
 import { loadSilences, silencesFromYaml } from '../../src/config/silences.js';
 import { isAuditwatchError } from '../../src/errors.js';
 
@@ -34,6 +37,24 @@ describe('alerts/silences.yaml', () => {
     assert.deepEqual([...(s?.matchers ?? [])].map(([l, v]) => [l, [...v]]), [['detector', ['rate-limit-burst']], ['callerId', ['bot-1', 'bot-2']]]);
     assert.equal(s?.startsAt, Date.UTC(2026, 2, 5, 10));
     assert.equal(s?.endsAt, Date.UTC(2026, 2, 5, 11));
+  });
+
+  it('silences a built-in detector: the audit-stream-silent alert of the dead-man switch', () => {
+    const text = `silences:\n  - id: maintenance\n    matchers: { detector: [${BUILTIN_DETECTORS.join(', ')}] }\n    startsAt: 2026-03-05T10:00:00Z\n    endsAt: 2026-03-05T12:00:00Z\n    createdBy: alice\n    comment: shipper maintenance\n`;
+    const defs = silencesFromYaml('s.yaml', text);
+    assert.deepEqual([...(defs[0]?.matchers.get('detector') ?? [])], [...BUILTIN_DETECTORS]);
+    // A real dead-man transition: busy source, then silent for 15 minutes.
+    const dm = new DeadmanSwitch({ silenceMs: 15 * 60_000, busyWindowMs: 5 * 60_000, busyEvents: 10 });
+    const t0 = Date.UTC(2026, 2, 5, 10, 30);
+    dm.watch('file');
+    dm.observe('file', 0, t0 - 60_000);
+    dm.observe('file', 500, t0);
+    const fired = [...dm.observe('file', 500, t0 + 16 * 60_000), ...dm.check(t0 + 16 * 60_000)];
+    const [t] = fired;
+    assert.ok(t !== undefined && fired.length === 1 && t.detector === 'audit-stream-silent');
+    const set = new SilenceSet(defs);
+    assert.equal(set.match(t, t0 + 16 * 60_000)?.id, 'maintenance');
+    assert.equal(set.match(t, Date.UTC(2026, 2, 5, 12, 1)), undefined, 'only while the silence is active');
   });
 
   it('names the file, line and column of what is wrong', () => {
