@@ -34,6 +34,18 @@ export interface OutboxOptions {
   readonly observer?: DeliveryObserver;
 }
 
+/** What is waiting in the outbox (for the `outbox_oldest_age_seconds` metric and health checks). */
+export interface OutboxBacklog {
+  /** Deliveries (notification × sink) not yet finished: queued, being attempted, or waiting to retry. */
+  readonly depth: number;
+  /**
+   * When the oldest of them was produced and enqueued (wall clock, epoch ms; a notification
+   * recovered from the file keeps its original time), or undefined when nothing is waiting.
+   * Its age is `now - oldestEnqueuedAtMs`.
+   */
+  readonly oldestEnqueuedAtMs: number | undefined;
+}
+
 export interface OpenReport {
   readonly recovered: number;
   readonly possibleRepeats: number;
@@ -142,6 +154,22 @@ export class Outbox {
   /** Notifications not yet finished (delivered, dropped or given up). */
   get pending(): number {
     return this.pendingCount;
+  }
+
+  /**
+   * Depth and oldest pending delivery, of one sink or (without `sink`) of all. Delivered,
+   * dropped and given-up notifications are not pending. Costs one pass over the pending
+   * deliveries of the sink(s): meant for a metrics scrape, not for a hot path.
+   */
+  backlog(sink?: string): OutboxBacklog {
+    let depth = 0;
+    let oldest = Infinity;
+    for (const [name, r] of this.runners) {
+      if (sink !== undefined && name !== sink) continue;
+      depth += r.stats.pending;
+      for (const lane of r.lanes.values()) oldest = Math.min(oldest, lane.oldestCreatedAt());
+    }
+    return { depth, oldestEnqueuedAtMs: depth === 0 || oldest === Infinity ? undefined : oldest };
   }
 
   /** Per-sink counters. */

@@ -23,6 +23,16 @@ export class Lane {
     this.entries.push(e);
   }
 
+  /** The earliest `createdAt` among the entries still in the lane (Infinity when empty). */
+  oldestCreatedAt(): number {
+    let min = Infinity;
+    for (let i = this.head; i < this.entries.length; i++) {
+      const at = this.entries[i]?.createdAt ?? Infinity;
+      if (at < min) min = at;
+    }
+    return min;
+  }
+
   shift(): void {
     this.head++;
     if (this.head > 64 && this.head * 2 > this.entries.length) {

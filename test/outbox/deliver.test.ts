@@ -210,6 +210,46 @@ describe('outbox delivery', () => {
     assert.equal(await done, 0);
   });
 
+  it('reports the backlog: depth and the oldest pending notification, per sink and in all', async () => {
+    const clock = new FakeClock();
+    const other = new ScriptedSink('other', clock);
+    const s = await setup({ clock, extra: [other] });
+    assert.deepEqual(s.outbox.backlog(), { depth: 0, oldestEnqueuedAtMs: undefined });
+    let down = true;
+    s.sink.answer = () => (down ? { kind: 'retry', reason: 'HTTP 503' } : { kind: 'ok' });
+    const t0 = clock.now();
+    // Enqueued out of creation order and across lanes: the oldest is found wherever it waits,
+    // behind another entry of its lane included.
+    await s.outbox.enqueue(routed(['hook', 'other'], note('mid', 'a', t0 + 2000)));
+    await s.outbox.enqueue(routed(['hook'], note('old', 'a', t0), note('new', 'b', t0 + 5000)));
+    await s.outbox.idle();
+    assert.deepEqual(s.outbox.backlog('hook'), { depth: 3, oldestEnqueuedAtMs: t0 });
+    assert.deepEqual(s.outbox.backlog('other'), { depth: 0, oldestEnqueuedAtMs: undefined }, 'delivered: not pending');
+    assert.deepEqual(s.outbox.backlog(), { depth: 3, oldestEnqueuedAtMs: t0 });
+    assert.deepEqual(s.outbox.backlog('no-such-sink'), { depth: 0, oldestEnqueuedAtMs: undefined });
+
+    // A restart keeps the original times of what it recovers.
+    const again = await setup({ clock, store: new MemoryStore(s.store.snapshot()), extra: [new ScriptedSink('other', clock)] });
+    again.sink.answer = () => ({ kind: 'retry', reason: 'HTTP 503' });
+    await again.outbox.idle();
+    assert.deepEqual(again.outbox.backlog(), { depth: 3, oldestEnqueuedAtMs: t0 });
+    await again.outbox.close();
+
+    down = false;
+    await settle(s, () => s.outbox.pending === 0);
+    assert.deepEqual(s.outbox.backlog(), { depth: 0, oldestEnqueuedAtMs: undefined });
+  });
+
+  it('does not count given-up notifications in the backlog', async () => {
+    const s = await setup({ maxAgeMs: 3_600_000 });
+    s.sink.answer = () => ({ kind: 'retry', reason: 'HTTP 502' });
+    await s.outbox.enqueue(routed(['hook'], note('doomed', 'a', s.clock.now())));
+    await s.outbox.idle();
+    assert.equal(s.outbox.backlog().depth, 1);
+    await settle(s, () => s.events.includes('gaveup hook doomed'), 2 * 3_600_000);
+    assert.deepEqual(s.outbox.backlog(), { depth: 0, oldestEnqueuedAtMs: undefined });
+  });
+
   it('stops and reports when the store cannot write', async () => {
     class BrokenStore extends MemoryStore {
       override append(): Promise<void> {
