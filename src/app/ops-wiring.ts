@@ -13,6 +13,7 @@ import { HealthServer, StaticReadiness, type ReadinessSource } from '../ops/heal
 import { createLogger, lineLog, type LineLevel, type OpsLogger } from '../ops/log.js';
 import { Metrics } from '../ops/metrics.js';
 import { Scheduler, type CronFactory, type JobSpec } from '../ops/schedule.js';
+import { observeRedactions } from '../sinks/screen.js';
 import { describeError, Secret } from '../text/secret.js';
 import type { Alerting } from './alerting.js';
 import { DEADMAN_DETECTOR, DeadmanSwitch } from './deadman.js';
@@ -123,6 +124,8 @@ export class Ops {
   private alerting: Alerting | undefined;
   private health: HealthServer | undefined;
   private stopped = false;
+  /** Stops counting the sinks' last-line redactions (a process-wide observer). */
+  private readonly unobserveRedactions: () => void;
 
   private constructor(
     readonly logger: OpsLogger,
@@ -133,20 +136,35 @@ export class Ops {
   ) {
     this.deadman = settings.deadman.enabled ? new DeadmanSwitch({ silenceMs: settings.deadman.silence, busyWindowMs: settings.deadman.busyWindow, busyEvents: settings.deadman.busyEvents }) : undefined;
     metrics.onScrape(() => this.sync());
+    // Redactions in rendered sink payloads, by the sink's kind (src/sinks/screen.ts).
+    this.unobserveRedactions = observeRedactions((where, rule, n) => metrics.redacted(rule, where, n));
   }
 
   static async start(o: OpsStartOptions): Promise<Ops> {
     const s = effectiveOps(o.config.ops, o.env, o.flags);
     const secrets = secretsFromEnv(o.env);
-    const logger = createLogger({ level: s.log.level, format: s.log.format, out: o.stderr, color: o.color, secrets: () => secrets, base: { service: 'auditwatch' } });
     const metrics = new Metrics({ processMetrics: o.processMetrics });
+    const logger = createLogger({
+      level: s.log.level,
+      format: s.log.format,
+      out: o.stderr,
+      color: o.color,
+      secrets: () => secrets,
+      base: { service: 'auditwatch' },
+      onRedact: (rule, n) => metrics.redacted(rule, 'log', n),
+    });
     metrics.declare({ detectors: o.detectors });
     const now = o.now ?? Date.now;
     const scheduler = new Scheduler({ isLeader: o.isLeader ?? (() => true), log: logger.child({ component: 'scheduler' }), metrics, now, timers: o.timers });
     const ops = new Ops(logger, metrics, scheduler, s, now);
     ops.addJobs();
     const enabled = s.health.enabled === true || s.healthForced || (s.health.enabled === 'auto' && o.lifetime === 'stream');
-    if (enabled) await ops.startHealth(s.healthForced || s.health.enabled === true);
+    if (enabled) {
+      await ops.startHealth(s.healthForced || s.health.enabled === true).catch((err: unknown) => {
+        ops.unobserveRedactions();
+        throw err;
+      });
+    }
     scheduler.start();
     return ops;
   }
@@ -246,8 +264,9 @@ export class Ops {
         this.metrics.notificationsSilenced(detector, n - (silenced.get(detector) ?? 0));
         silenced.set(detector, n);
       }
+      // Event values screened once when their notification is built (before routing: no sink yet).
       for (const [rule, n] of stats.redactions) {
-        this.metrics.redacted(rule, n - (redactions.get(rule) ?? 0));
+        this.metrics.redacted(rule, 'notification', n - (redactions.get(rule) ?? 0));
         redactions.set(rule, n);
       }
     });
@@ -330,6 +349,7 @@ export class Ops {
     this.sync();
     this.readiness.set(false, 'stopping');
     await this.health?.close();
+    this.unobserveRedactions();
     this.logger.flush();
   }
 }

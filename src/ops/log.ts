@@ -7,12 +7,13 @@
 // keys) wherever they appear, redacts URLs (src/text/secret.ts redactUrl), runs `screenDeep`
 // (src/text/secrets.ts: credentials, PII, sensitive field names) and bounds long strings. Logs are
 // a few lines a second, so the parse costs nothing that matters; a field the screen misses
-// because it was added by some code path would cost a credential.
+// because it was added by some code path would cost a credential. What the screen redacts is
+// told to `onRedact` (rule, count): app/ counts it in the metrics as `where="log"`.
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import type { LogFormat, LogLevelName } from '../config/sections/ops.js';
 import { bound } from '../text/bound.js';
 import { redactUrl, type Secret } from '../text/secret.js';
-import { screenDeep } from '../text/secrets.js';
+import { screenDeep, type RedactionCounts } from '../text/secrets.js';
 
 export type OpsLogger = PinoLogger;
 
@@ -27,6 +28,8 @@ export interface LogOptions {
   readonly secrets?: () => Iterable<Secret>;
   /** Fields on every record (e.g. { service: 'auditwatch' }); pid and hostname are added in JSON. */
   readonly base?: Readonly<Record<string, string>>;
+  /** Told, per record, how many values each secret-screen rule redacted (for the metrics). */
+  readonly onRedact?: (rule: string, count: number) => void;
 }
 
 /** Record fields written by pino itself: not screened (a timestamp can look like a phone number). */
@@ -47,12 +50,12 @@ function scrubStrings(value: unknown, secrets: readonly Secret[], depth: number)
   return out;
 }
 
-/** The screened copy of one parsed log record. Exported for tests. */
-export function screenRecord(record: Record<string, unknown>, secrets: readonly Secret[] = []): Record<string, unknown> {
+/** The screened copy of one parsed log record; `hits` gets the redactions per rule. Exported for tests. */
+export function screenRecord(record: Record<string, unknown>, secrets: readonly Secret[] = [], hits?: RedactionCounts): Record<string, unknown> {
   const own: Record<string, unknown> = {};
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) (OWN_FIELDS.has(k) ? own : rest)[k] = v;
-  const screened = screenDeep(scrubStrings(rest, secrets, 0)) as Record<string, unknown>;
+  const screened = screenDeep(scrubStrings(rest, secrets, 0), hits) as Record<string, unknown>;
   return { ...own, ...screened };
 }
 
@@ -90,6 +93,7 @@ class ScreeningDestination implements DestinationStream {
     private readonly format: LogFormat,
     private readonly color: boolean,
     private readonly secrets: () => Iterable<Secret>,
+    private readonly onRedact: ((rule: string, count: number) => void) | undefined,
   ) {}
 
   write(line: string): void {
@@ -101,14 +105,24 @@ class ScreeningDestination implements DestinationStream {
       // Never echo what could not be parsed: it may be the very thing the screen is for.
       record = { level: 'error', time: new Date().toISOString(), msg: 'log record could not be parsed and was dropped' };
     }
-    const safe = screenRecord(record, [...this.secrets()]);
+    const hits: RedactionCounts | undefined = this.onRedact === undefined ? undefined : new Map();
+    const safe = screenRecord(record, [...this.secrets()], hits);
+    if (hits !== undefined && this.onRedact !== undefined) {
+      for (const [rule, n] of hits) {
+        try {
+          this.onRedact(rule, n);
+        } catch {
+          // counting must never lose a log line
+        }
+      }
+    }
     this.out.write(this.format === 'pretty' ? prettyLine(safe, this.color) : `${JSON.stringify(safe)}\n`);
   }
 }
 
 export function createLogger(opts: LogOptions): OpsLogger {
   const out = opts.out ?? process.stderr;
-  const dest = new ScreeningDestination(out, opts.format, opts.color === true, opts.secrets ?? (() => []));
+  const dest = new ScreeningDestination(out, opts.format, opts.color === true, opts.secrets ?? (() => []), opts.onRedact);
   return pino(
     {
       level: opts.level,

@@ -8,8 +8,9 @@
 // startup; anything else is counted as `other`), partitions are small integers. A callerId, a
 // tool or any other event string is never a label, whatever a caller passes in.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { BUILTIN_DETECTORS } from '../config/routes.js';
 import { auditEventSchema } from '../events/audit-event.js';
-import { SECRET_RULES } from '../text/secrets.js';
+import { REDACTION_RULE_NAMES } from '../text/secrets.js';
 
 export const METRIC_PREFIX = 'auditwatch_';
 /** The value a label takes when what was passed is not one of its declared values. */
@@ -20,7 +21,14 @@ export const REJECTION_REASON_LABELS = ['too-large', 'too-deep', 'not-json', 'no
 const FIELD_REASONS = new Set(['missing-field', 'bad-field']);
 const CANONICAL_FIELDS = new Set(Object.keys(auditEventSchema.shape));
 const REASONS = new Set<string>(REJECTION_REASON_LABELS);
-const RULES = new Set<string>(SECRET_RULES.map((r) => r.name));
+const RULES = new Set<string>(REDACTION_RULE_NAMES);
+/**
+ * Where the secret screen redacted a value: `notification` (event values, screened once when the
+ * notification is built, before routing), `log` (auditwatch's own log lines), or the kind of sink
+ * whose rendered payload the last-line screen caught it in (`sink` when the sink did not say).
+ */
+export const REDACTION_WHERE_LABELS = ['notification', 'log', 'slack', 'pagerduty', 'webhook', 'console', 'sink'] as const;
+const WHERE = new Set<string>(REDACTION_WHERE_LABELS);
 const MAX_PARTITION = 9_999;
 
 export type FailureKind = 'dropped' | 'gave_up';
@@ -38,6 +46,10 @@ export function reasonLabel(reason: string): string {
 
 export function ruleLabel(rule: string): string {
   return RULES.has(rule) ? rule : OTHER;
+}
+
+export function whereLabel(where: string): string {
+  return WHERE.has(where) ? where : OTHER;
 }
 
 export function partitionLabel(partition: number): string {
@@ -74,7 +86,7 @@ export interface Declarations {
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly detectors = new Vocabulary(['audit-stream-silent']);
+  private readonly detectors = new Vocabulary(BUILTIN_DETECTORS);
   private readonly sinks = new Vocabulary();
   private readonly sources = new Vocabulary();
   private readonly targets = new Vocabulary();
@@ -106,7 +118,7 @@ export class Metrics {
   private readonly silenced = this.c('notifications_silenced_total', 'Alert transitions held back by a silence, by detector (silences apply before routing).', ['detector']);
   private readonly outboxDepthG = this.g('outbox_depth', 'Notifications waiting in the outbox, per sink.', ['sink']);
   private readonly outboxAge = this.g('outbox_oldest_age_seconds', 'Age of the oldest notification waiting in the outbox, per sink (0 when none).', ['sink']);
-  private readonly redactionsC = this.c('redactions_total', 'Values replaced by the secret screen, by rule (a fixed list).', ['rule']);
+  private readonly redactionsC = this.c('redactions_total', 'Values replaced by the secret screen, by rule (a fixed list) and where: notification (event values), log, or the sink kind of a rendered payload.', ['rule', 'where']);
 
   // ---- state, provisioning, jobs --------------------------------------------------------------
   private readonly checkpointSeconds = new Histogram({
@@ -207,8 +219,8 @@ export class Metrics {
     this.outboxDepthG.set(labels, depth);
     if (oldestAgeSeconds !== undefined) this.outboxAge.set(labels, Math.max(0, oldestAgeSeconds));
   }
-  redacted(rule: string, n = 1): void {
-    if (n > 0) this.redactionsC.inc({ rule: ruleLabel(rule) }, n);
+  redacted(rule: string, where: string, n = 1): void {
+    if (n > 0) this.redactionsC.inc({ rule: ruleLabel(rule), where: whereLabel(where) }, n);
   }
 
   checkpoint(durationMs: number, bytes: number): void {

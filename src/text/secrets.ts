@@ -616,8 +616,26 @@ export function containsCredential(text: string): SecretRuleName | undefined {
 // ---------------------------------------------------------------------------------------------
 // Deep screening for log records and other JSON-like values.
 
-const SENSITIVE_FIELD = 'sensitive-field';
+/** The name `screenDeep` redacts a value under a sensitive field name by (it is not a pattern rule). */
+export const SENSITIVE_FIELD_RULE = 'sensitive-field';
+const SENSITIVE_FIELD = SENSITIVE_FIELD_RULE;
 const MAX_DEPTH = 32;
+
+/**
+ * Every name a redaction can carry (`[redacted:<name>]`, the keys of `ScreenResult.hits` and of
+ * `screenDeep`'s counts): the rule table, then the sensitive-field rule. A closed list, so the
+ * names can label a metric.
+ */
+export const REDACTION_RULE_NAMES: readonly string[] = Object.freeze([...SECRET_RULES.map((r) => r.name), SENSITIVE_FIELD_RULE]);
+
+/** Redactions per rule name, added to by the deep screen when the caller wants them counted. */
+export type RedactionCounts = Map<string, number>;
+
+function screenCounted(text: string, hits: RedactionCounts | undefined): string {
+  const r = screen(text);
+  if (hits !== undefined) for (const [rule, n] of r.hits) hits.set(rule, (hits.get(rule) ?? 0) + n);
+  return r.text;
+}
 
 // A field whose name ends in one of these words carries a secret whatever its value looks like
 // (`{"password": "hunter2"}` has no pattern to match). camelCase and kebab-case are normalised to
@@ -633,8 +651,8 @@ function isSensitiveKey(key: string): boolean {
   return SENSITIVE_KEY.test(snake);
 }
 
-function screenValue(value: unknown, depth: number, seen: WeakSet<object>): unknown {
-  if (typeof value === 'string') return screen(value).text;
+function screenValue(value: unknown, depth: number, seen: WeakSet<object>, hits: RedactionCounts | undefined): unknown {
+  if (typeof value === 'string') return screenCounted(value, hits);
   if (value === null || typeof value !== 'object') {
     return typeof value === 'function' || typeof value === 'symbol' ? `[${typeof value}]` : value;
   }
@@ -642,25 +660,27 @@ function screenValue(value: unknown, depth: number, seen: WeakSet<object>): unkn
   if (depth >= MAX_DEPTH) return '[depth-limit]';
   seen.add(value);
   try {
-    if (Array.isArray(value)) return value.map((v: unknown) => screenValue(v, depth + 1, seen));
+    if (Array.isArray(value)) return value.map((v: unknown) => screenValue(v, depth + 1, seen, hits));
     if (ArrayBuffer.isView(value)) return `[binary ${value.byteLength} bytes]`;
     if (value instanceof Date) return value;
     if (value instanceof Error) {
-      const out: Record<string, unknown> = { name: screen(value.name).text, message: screen(value.message).text };
-      if (value.stack !== undefined) out['stack'] = screen(value.stack).text;
-      if (value.cause !== undefined) out['cause'] = screenValue(value.cause, depth + 1, seen);
+      const out: Record<string, unknown> = { name: screenCounted(value.name, hits), message: screenCounted(value.message, hits) };
+      if (value.stack !== undefined) out['stack'] = screenCounted(value.stack, hits);
+      if (value.cause !== undefined) out['cause'] = screenValue(value.cause, depth + 1, seen, hits);
       return out;
     }
     const toJSON: unknown = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') return screenValue(toJSON.call(value), depth + 1, seen);
-    if (value instanceof Map) return screenValue(Object.fromEntries(value), depth + 1, seen);
-    if (value instanceof Set) return screenValue([...value], depth + 1, seen);
+    if (typeof toJSON === 'function') return screenValue(toJSON.call(value), depth + 1, seen, hits);
+    if (value instanceof Map) return screenValue(Object.fromEntries(value), depth + 1, seen, hits);
+    if (value instanceof Set) return screenValue([...value], depth + 1, seen, hits);
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const key = screen(k).text;
+      const key = screenCounted(k, hits);
       const sensitive =
         isSensitiveKey(k) && (typeof v === 'number' || typeof v === 'bigint' || (typeof v === 'string' && v !== ''));
-      out[key] = sensitive ? redactionToken(SENSITIVE_FIELD) : screenValue(v, depth + 1, seen);
+      // (a value that is already a redaction token was counted where it was redacted)
+      if (sensitive && hits !== undefined && !(typeof v === 'string' && TOKEN_ONLY.test(v))) hits.set(SENSITIVE_FIELD, (hits.get(SENSITIVE_FIELD) ?? 0) + 1);
+      out[key] = sensitive ? redactionToken(SENSITIVE_FIELD) : screenValue(v, depth + 1, seen, hits);
     }
     return out;
   } finally {
@@ -673,8 +693,9 @@ function screenValue(value: unknown, depth: number, seen: WeakSet<object>): unkn
  * values under a sensitive field name (`password`, `apiKey`, `authorization`, …) are replaced
  * whole, cycles become "[circular]", nesting deeper than 32 becomes "[depth-limit]". Errors
  * become `{ name, message, stack, cause }`; objects with `toJSON` (e.g. `Secret`) are serialised
- * through it first. Returns a new value; the input is not modified.
+ * through it first. Returns a new value; the input is not modified. With `hits`, adds the number
+ * of redactions per rule name to it (`sensitive-field` for the whole-value replacements).
  */
-export function screenDeep(value: unknown): unknown {
-  return screenValue(value, 0, new WeakSet<object>());
+export function screenDeep(value: unknown, hits?: RedactionCounts): unknown {
+  return screenValue(value, 0, new WeakSet<object>(), hits);
 }

@@ -9,7 +9,10 @@ import { Alerting } from '../../src/app/alerting.js';
 import { DEADMAN_JOB, effectiveOps, kafkaSnapshot, Ops, ownsPartitionZero, secretsFromEnv } from '../../src/app/ops-wiring.js';
 import { runtimeConfigSchema } from '../../src/config/runtime.js';
 import { isAuditwatchError } from '../../src/errors.js';
+import type { FiredTransition } from '../../src/engine/transition.js';
 import type { CronFactory } from '../../src/ops/schedule.js';
+import { screenStrings } from '../../src/sinks/screen.js';
+import { rand } from '../text/samples.js';
 import { cliCommand } from '../helpers/cli.js';
 
 const SAMPLE = fileURLToPath(new URL('../../samples/mcp-audit-sample.jsonl', import.meta.url));
@@ -100,6 +103,46 @@ describe('ops wiring', () => {
     } finally {
       await ops.stop();
     }
+  });
+
+  it('counts every redaction by rule and where (sink payload, event values, log lines), never by an event string', async () => {
+    const stdout = sink();
+    const stderr = sink();
+    const ops = await Ops.start({ config, env: {}, stderr, lifetime: 'file', detectors: ['rate-limit-burst'], processMetrics: false });
+    const alerting = await Alerting.start({ config, env: {}, defs: [], stdout, stderr, color: false, log: ops.lineLog('delivery') });
+    const redactions = async (): Promise<string[]> => (await ops.metrics.render()).split('\n').filter((l) => l.startsWith('auditwatch_redactions_total{')).sort();
+    try {
+      ops.attachAlerting(alerting);
+      const gh = `ghp_${rand(36)}`;
+      const caller = `agent-${rand(12)}`;
+      // A rendered payload with a GitHub token and an e-mail address: the sink's last-line screen.
+      const payload = screenStrings({ text: `${caller} pasted ${gh}`, blocks: [{ text: 'reach me at alice@example.com' }], id: caller }, undefined, 'slack');
+      assert.ok(!JSON.stringify(payload).includes(gh));
+      assert.deepEqual(await redactions(), ['auditwatch_redactions_total{rule="email",where="slack"} 1', 'auditwatch_redactions_total{rule="github-token",where="slack"} 1']);
+
+      // Event values in a notification (screened once when it is built) ...
+      const t: FiredTransition = { type: 'fired', detector: 'rate-limit-burst', severity: 'warning', keyFields: ['callerId'], key: [`${caller} ${gh} bob@example.com`], at: Date.parse('2026-03-05T10:00:00Z'), count: 9, threshold: 5 };
+      await alerting.accept([t]);
+      await alerting.finish(5_000);
+      assert.ok(!stdout.text().includes(gh));
+      // ... and a log line.
+      ops.logger.warn({ caller }, `a caller sent ${gh}`);
+      assert.ok(!stderr.text().includes(gh));
+      assert.deepEqual(await redactions(), [
+        'auditwatch_redactions_total{rule="email",where="notification"} 1',
+        'auditwatch_redactions_total{rule="email",where="slack"} 1',
+        'auditwatch_redactions_total{rule="github-token",where="log"} 1',
+        'auditwatch_redactions_total{rule="github-token",where="notification"} 1',
+        'auditwatch_redactions_total{rule="github-token",where="slack"} 1',
+      ]);
+      assert.ok(!(await ops.metrics.render()).includes(caller), 'the caller is in no label');
+    } finally {
+      await alerting.close();
+      await ops.stop();
+    }
+    // Stopped: the process-wide observer is gone.
+    screenStrings({ text: `ghp_${rand(36)}` }, undefined, 'slack');
+    assert.match(await ops.metrics.render(), /^auditwatch_redactions_total\{rule="github-token",where="slack"\} 1$/m);
   });
 
   it("raises audit-stream-silent through the normal routing when a busy source goes quiet, and resolves it", async () => {

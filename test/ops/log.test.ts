@@ -31,6 +31,18 @@ describe('log', () => {
     assert.equal((JSON.parse(c.lines[1] ?? '') as Record<string, unknown>)['component'], 'outbox');
   });
 
+  it('tells onRedact what the screen redacted in each record, per rule', () => {
+    const c = capture();
+    const counted: [string, number][] = [];
+    const log = createLogger({ level: 'info', format: 'json', out: c.out, onRedact: (rule, n) => counted.push([rule, n]) });
+    const gh = `ghp_${rand(36)}`;
+    log.info({ caller: 'bob@example.com', password: 'hunter22' }, `leaked ${gh} and ${gh}`);
+    log.info({ tool: 'read_file' }, 'a clean line');
+    assert.deepEqual(counted.sort(), [['email', 1], ['github-token', 2], ['sensitive-field', 1]]);
+    assert.equal(c.lines.length, 2);
+    assert.ok(!c.lines.join('\n').includes(gh));
+  });
+
   it('never writes a webhook URL, a routing key or any sample the secret screen knows, wherever it is in the record', () => {
     const c = capture();
     const log = createLogger({ level: 'trace', format: 'json', out: c.out, secrets: () => [new Secret(ROUTING_KEY), new Secret(GENERIC_WEBHOOK)] });

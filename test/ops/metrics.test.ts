@@ -2,8 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Metrics, METRIC_PREFIX, OTHER, partitionLabel, REJECTION_REASON_LABELS, reasonLabel, ruleLabel } from '../../src/ops/metrics.js';
-import { SECRET_RULES } from '../../src/text/secrets.js';
+import { Metrics, METRIC_PREFIX, OTHER, partitionLabel, REDACTION_WHERE_LABELS, REJECTION_REASON_LABELS, reasonLabel, ruleLabel, whereLabel } from '../../src/ops/metrics.js';
+import { SINK_KINDS } from '../../src/sinks/sink.js';
+import { REDACTION_RULE_NAMES, SECRET_RULES } from '../../src/text/secrets.js';
 
 const SAMPLE = fileURLToPath(new URL('../../samples/mcp-audit-sample.jsonl', import.meta.url));
 
@@ -60,6 +61,7 @@ describe('metrics', () => {
     m.outbox('slack', 4, 12.5);
     m.checkpoint(30, 2048);
     m.partitionLag(3, 17);
+    m.redacted('github-token', 'slack', 2);
     const text = await m.render();
     assert.match(text, /^auditwatch_events_read_total 3$/m);
     assert.match(text, /^auditwatch_events_rejected_total\{reason="bad-field:outcome"\} 1$/m);
@@ -69,6 +71,7 @@ describe('metrics', () => {
     assert.match(text, /^auditwatch_outbox_oldest_age_seconds\{sink="slack"\} 12.5$/m);
     assert.match(text, /^auditwatch_checkpoint_size_bytes_count 1$/m);
     assert.match(text, /^auditwatch_partition_lag\{partition="3"\} 17$/m);
+    assert.match(text, /^auditwatch_redactions_total\{rule="github-token",where="slack"\} 2$/m);
     m.partitionRevoked(3);
     assert.doesNotMatch(await m.render(), /auditwatch_partition_lag\{partition="3"\}/);
   });
@@ -89,7 +92,11 @@ describe('metrics', () => {
     assert.equal(reasonLabel('not-json:extra'), 'not-json');
     assert.equal(reasonLabel('something-new'), OTHER);
     for (const r of SECRET_RULES) assert.equal(ruleLabel(r.name), r.name);
+    assert.equal(ruleLabel('sensitive-field'), 'sensitive-field');
     assert.equal(ruleLabel('c-1'), OTHER);
+    for (const kind of Object.keys(SINK_KINDS)) assert.equal(whereLabel(kind), kind, 'every sink kind is a where');
+    for (const w of ['notification', 'log', 'sink']) assert.equal(whereLabel(w), w);
+    assert.equal(whereLabel('my-slack-sink'), OTHER);
     assert.equal(partitionLabel(0), '0');
     assert.equal(partitionLabel(-1), OTHER);
     assert.equal(partitionLabel(1.5), OTHER);
@@ -114,14 +121,16 @@ describe('metrics', () => {
       m.notificationsRetried(s);
       m.notificationsSilenced(s);
       m.outbox(s, 1, 1);
-      m.redacted(s);
+      m.redacted(s, s);
+      m.redacted('github-token', s);
+      m.redacted(s, 'slack');
       m.provisioningDrift(s, 1, 0);
       m.jobRun(s, 'ok', 1);
       m.sourceLastEvent(s, 0);
       m.sourceSilent(s, true);
     }
     const values = labelValues(await m.render());
-    const allowed = new Set<string>([OTHER, ...REJECTION_REASON_LABELS, 'audit-stream-silent', ...detectors, ...sinks, 'file', 'datadog', 'deadman', 'dropped', 'gave_up', 'ok', ...SECRET_RULES.map((r) => r.name)]);
+    const allowed = new Set<string>([OTHER, ...REJECTION_REASON_LABELS, 'audit-stream-silent', ...detectors, ...sinks, 'file', 'datadog', 'deadman', 'dropped', 'gave_up', 'ok', ...REDACTION_RULE_NAMES, ...REDACTION_WHERE_LABELS]);
     const eventSet = new Set(strings);
     for (const [label, vals] of values) {
       if (label === 'le' || label === 'quantile') continue; // histogram buckets

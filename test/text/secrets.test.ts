@@ -2,7 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  REDACTION_RULE_NAMES,
   SECRET_RULES,
+  SENSITIVE_FIELD_RULE,
   containsCredential,
   findMatches,
   luhnValid,
@@ -395,6 +397,23 @@ describe('screenDeep', () => {
       nested: { deeper: { mail: '[redacted:email]' } },
     });
     assert.deepEqual(input, copy);
+  });
+
+  it('counts what it redacts per rule when asked, sensitive fields included', () => {
+    const gh = `ghp_${rand(36)}`;
+    const hits = new Map<string, number>();
+    const out = screenDeep({ msg: `token ${gh} for bob@example.com`, list: ['carol@example.com'], password: 'hunter22', already: { token: '[redacted:sensitive-field]' }, n: 3 }, hits);
+    assert.deepEqual(Object.fromEntries(hits), { 'github-token': 1, email: 2, [SENSITIVE_FIELD_RULE]: 1 });
+    assert.equal(JSON.stringify(out).includes(gh), false);
+    const none = new Map<string, number>();
+    screenDeep({ msg: 'nothing to see', tool: 'read_file' }, none);
+    assert.equal(none.size, 0);
+  });
+
+  it('names every redaction by a rule of one closed list', () => {
+    assert.deepEqual(REDACTION_RULE_NAMES, [...SECRET_RULES.map((r) => r.name), SENSITIVE_FIELD_RULE]);
+    const names = new Set(REDACTION_RULE_NAMES);
+    for (const p of allPositives()) for (const rule of screen(p.text).hits.keys()) assert.ok(names.has(rule), rule);
   });
 
   it('replaces whole values under sensitive field names', () => {
