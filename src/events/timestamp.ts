@@ -63,9 +63,21 @@ export function parseTimestamp(s: string): number | undefined {
   } else {
     return undefined;
   }
-  // Date.UTC maps years 0-99 to 1900-1999; shift by one 400-year Gregorian cycle instead.
-  const utc = year < 100 ? Date.UTC(year + 400, month - 1, day, hour, minute, second, ms) - 12_622_780_800_000 : Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  return utc - offsetMin * 60_000;
+  return (daysFromCivil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second) * 1000 + ms - offsetMin * 60_000;
+}
+
+/**
+ * Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). Integer
+ * arithmetic instead of Date.UTC, which cost as much as the rest of the parse, and which maps
+ * years 0-99 to the 1900s.
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
 }
 
 export function formatTimestamp(ms: number): string {

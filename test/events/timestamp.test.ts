@@ -44,6 +44,13 @@ describe('parseTimestamp against Date', () => {
     );
   });
 
+  it('handles year 0, century leap rules and the epoch exactly', () => {
+    for (const iso of ['0000-01-01T00:00:00.000Z', '0000-02-29T12:00:00.000Z', '0000-03-01T00:00:00.000Z', '1900-03-01T00:00:00.000Z', '2000-02-29T23:59:59.999Z', '1970-01-01T00:00:00.000Z', '1969-12-31T23:59:59.999Z', '9999-12-31T23:59:59.999Z']) {
+      assert.equal(parseTimestamp(iso), Date.parse(iso), iso);
+    }
+    assert.equal(parseTimestamp('1900-02-29T00:00:00Z'), undefined);
+  });
+
   it('never throws on arbitrary strings', () => {
     fc.assert(fc.property(fc.string({ maxLength: 40 }), (s) => {
       const v = parseTimestamp(s);

@@ -26,6 +26,12 @@ describe('readLineBatches', () => {
     assert.deepEqual(lines.map((l) => [l.n, l.oversized, l.text]), [[1, false, 'ok'], [2, true, ''], [3, false, 'next']]);
   });
 
+  it('measures the limit in UTF-8 bytes, without the CR of a CRLF split across chunks', async () => {
+    const exact = 'x'.repeat(100);
+    const lines = await collect([exact + '\r', '\n' + 'é'.repeat(51) + '\n', 'é'.repeat(50) + '\r\n', exact + 'y']);
+    assert.deepEqual(lines.map((l) => [l.n, l.oversized, l.text.length]), [[1, false, 100], [2, true, 0], [3, false, 50], [4, true, 0]]);
+  });
+
   it('reads a missing file as a clear INPUT_UNREADABLE error', async () => {
     await assert.rejects(async () => {
       for await (const _ of readLineBatches('/nonexistent/file.jsonl', 10)) void _;
