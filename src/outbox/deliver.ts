@@ -63,7 +63,7 @@ class Runner {
   /** Entries whose 'try' record is being written. */
   preparing = 0;
   /** Entries whose 'try' record is durable, waiting for an HTTP slot. */
-  readonly prepared: [Lane, Entry, SendContext][] = [];
+  readonly prepared: Batch = [];
   /** HTTP requests in flight. */
   inFlight = 0;
   pumpQueued = false;
@@ -77,6 +77,9 @@ class Runner {
     this.bucket = sink.rateLimit === undefined ? undefined : new TokenBucket(sink.rateLimit.perSecond, sink.rateLimit.burst);
   }
 }
+
+/** Deliveries picked for an attempt, with their send context. */
+type Batch = [Lane, Entry, SendContext][];
 
 const SWEEP_MS = 60_000;
 const COMPACT_MIN_RECORDS = 50_000;
@@ -217,12 +220,25 @@ export class Outbox {
       }
       if (durable.length > 0) records.push({ t: 'enq', sinks: durable, n });
     }
-    await this.write(records);
+    // The first attempts are recorded in the same append as the notifications (one fsync, not
+    // two, between a transition and its request). Queuing before the append is safe: nothing
+    // leaves before its 'try' record is durable, and a 'try' appended by any later pump is
+    // written after this append (appends are durable in call order).
     const touched = new Set<Runner>();
     for (const [r, e] of fresh) {
       this.schedule(r, e);
       touched.add(r);
     }
+    const now = this.clock.now();
+    const batches: [Runner, Batch][] = [];
+    for (const r of touched) {
+      const batch = this.prepare(r, now);
+      if (batch === undefined) continue;
+      batches.push([r, batch]);
+      records.push(...this.tries(r, batch, now));
+    }
+    await this.write(records);
+    for (const [r, batch] of batches) this.prepared(r, batch);
     for (const r of touched) this.pump(r);
     return { added: fresh.length, duplicates };
   }
@@ -319,9 +335,25 @@ export class Outbox {
       r.inFlight++;
       void this.attempt(r, lane, e, ctx);
     }
-    // Prepare ahead: up to a few times the concurrency, one at a time while the sink fails.
-    const window = failing ? 1 : limit * 4;
-    const batch: [Lane, Entry, SendContext][] = [];
+    const batch = this.prepare(r, now);
+    if (batch === undefined) return;
+    // The attempt is durable before the request leaves: after a crash it reads "may have been sent".
+    this.write(this.tries(r, batch, now)).then(
+      () => this.prepared(r, batch),
+      () => undefined,
+    );
+  }
+
+  /**
+   * Picks what to attempt next on a sink that is not paused: up to a few times the concurrency
+   * ahead, one at a time while the sink fails. The caller appends the batch's 'try' records
+   * and calls prepared() once they are durable; nothing in the batch is sent before that.
+   */
+  private prepare(r: Runner, now: number): Batch | undefined {
+    if (this.closed || this.failure !== undefined || now < r.pausedUntil) return undefined;
+    const failing = r.failures > 0;
+    const window = failing ? 1 : r.sink.concurrency * 4;
+    const batch: Batch = [];
     while (r.ready.length > 0 && r.preparing + r.prepared.length + r.inFlight + batch.length < window) {
       const wait = r.bucket?.take(now) ?? 0;
       if (wait > 0) {
@@ -348,18 +380,21 @@ export class Outbox {
       }
       batch.push([lane, e, { attempt: e.attempts, possibleRepeat: e.uncertain, ...(undelivered === undefined ? {} : { undelivered }) }]);
     }
-    if (batch.length === 0) return;
+    if (batch.length === 0) return undefined;
     r.preparing += batch.length;
-    const tries: OutboxRecord[] = r.sink.durable ? batch.map(([, e]) => ({ t: 'try', id: e.id, sink: e.sink, attempt: e.attempts, at: now })) : [];
-    // The attempt is durable before the request leaves: after a crash it reads "may have been sent".
-    this.write(tries).then(
-      () => {
-        r.preparing -= batch.length;
-        r.prepared.push(...batch);
-        this.pump(r);
-      },
-      () => undefined,
-    );
+    return batch;
+  }
+
+  /** The 'try' records of a prepared batch (none for a sink that is not durable). */
+  private tries(r: Runner, batch: Batch, now: number): OutboxRecord[] {
+    return r.sink.durable ? batch.map(([, e]) => ({ t: 'try', id: e.id, sink: e.sink, attempt: e.attempts, at: now })) : [];
+  }
+
+  /** A batch's 'try' records are durable: its requests may leave. */
+  private prepared(r: Runner, batch: Batch): void {
+    r.preparing -= batch.length;
+    r.prepared.push(...batch);
+    this.pump(r);
   }
 
   private report(r: Runner): UndeliveredReport {

@@ -51,6 +51,37 @@ describe('outbox delivery', () => {
     assert.deepEqual(s.events, ['ok hook n1']);
   });
 
+  it('records the first attempt in the same append as the notification (one fsync before the request)', async () => {
+    class CountingStore extends MemoryStore {
+      readonly appends: string[][] = [];
+      override append(records: readonly OutboxRecord[]): Promise<void> {
+        this.appends.push(kinds(records));
+        return super.append(records);
+      }
+    }
+    const store = new CountingStore();
+    const s = await setup({ store });
+    const calledAfter: number[] = [];
+    s.sink.answer = () => {
+      calledAfter.push(store.appends.length);
+      return { kind: 'ok' };
+    };
+    await s.outbox.enqueue(routed(['hook'], note('n1', 'k', s.clock.now()), note('n2', 'k', s.clock.now()), note('n3', 'j', s.clock.now())));
+    await settle(s, () => s.outbox.pending === 0);
+    // n2 waits behind n1 in its lane: its attempt is recorded when it is its turn.
+    assert.deepEqual(store.appends[0], ['enq n1', 'enq n2', 'enq n3', 'try n1', 'try n3']);
+    assert.deepEqual(calledAfter.slice(0, 2), [1, 1], 'the first requests leave after one append');
+    assert.deepEqual(kinds(store.snapshot()).filter((k) => k.startsWith('try')).sort(), ['try n1', 'try n2', 'try n3']);
+
+    // A paused sink gets no 'try' with the notification: the attempt is recorded when it starts.
+    s.sink.answer = () => ({ kind: 'retry', reason: 'HTTP 503' });
+    await s.outbox.enqueue(routed(['hook'], note('n4', 'x', s.clock.now())));
+    await s.outbox.idle();
+    const before = store.appends.length;
+    await s.outbox.enqueue(routed(['hook'], note('n5', 'y', s.clock.now())));
+    assert.deepEqual(store.appends[before], ['enq n5']);
+  });
+
   it('does not call the sink until the records are durable', async () => {
     const clock = new FakeClock();
     let release!: () => void;
