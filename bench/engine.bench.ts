@@ -144,7 +144,7 @@ async function replayRow(): Promise<Row> {
   }
 }
 
-function memoryBench(): Row[] {
+export function memoryBench(): Row[] {
   const keys = 10_000;
   const thr = 100;
   const def = thresholdDef({ windowMs: 3_600_000, threshold: thr });
@@ -156,12 +156,19 @@ function memoryBench(): Row[] {
   };
   const before = heap();
   const engine = new Engine([def], { latenessMs: 30_000 });
+  // Transitions are handed on, not kept: holding them here would be counted as key state.
   const out: Transition[] = [];
-  for (let j = 0; j < 300; j++) for (let i = 0; i < keys; i++) engine.process(burst(i, j), out);
+  for (let j = 0; j < 300; j++)
+    for (let i = 0; i < keys; i++) {
+      engine.process(burst(i, j), out);
+      out.length = 0;
+    }
   const active = engine.stats().get('burst')?.active ?? 0;
   const perKey = (heap() - before) / keys;
   // Idle: one event far in the future lets every window expire; the keys must be gone.
   engine.process({ callerId: 'tick', tool: 't', outcome: 'success', timestamp: '', ts: start + 10 * 3_600_000 }, out);
+  const resolved = out.length;
+  out.length = 0;
   const idlePerKey = Math.max(0, (heap() - before) / keys);
   const remaining = engine.stats().get('burst')?.keys ?? -1;
 
@@ -177,7 +184,7 @@ function memoryBench(): Row[] {
   void naive.size;
   return [
     { name: `heap per active threshold key (threshold ${thr}, 300 events/window, ${active} active)`, value: `${fmt(perKey)} B`, baseline: `${fmt(naivePerKey)} B (all timestamps)`, ratio: `${(perKey / naivePerKey).toFixed(2)}x`, target: '<= 1,024 B' },
-    { name: 'heap per key after its window expired', value: `${fmt(idlePerKey)} B (${remaining} keys left)`, baseline: '-', ratio: '-', target: '0' },
+    { name: 'heap per key after its window expired', value: `${fmt(idlePerKey)} B (${remaining} keys left, ${resolved} resolved)`, baseline: '-', ratio: '-', target: '0' },
   ];
 }
 
