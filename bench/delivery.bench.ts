@@ -1,9 +1,14 @@
 /*
  * Delivery benchmarks (issue: alert delivery). Each figure sits next to a baseline measured in the
- * same process: the same HTTP request sent directly, without pipeline, outbox or fsync.
+ * same process: the same HTTP request sent directly with node:http, without pipeline, outbox or
+ * fsync. Both use the real thing: a durable file outbox (fdatasync) in a temporary directory, the
+ * webhook sink (rendering, secret screen, HMAC signature), real HTTP to a loopback server.
  *   - latency from a transition handed to the alert pipeline to the HTTP request reaching a local
- *     receiver (healthy, not rate-limited per-alert sink; the outbox fsyncs twice on the way);
+ *     receiver (healthy webhook sink, no rate limit configured; one fsync on the way, covering
+ *     the notification and its first attempt);
  *   - outbox throughput to a local webhook sink.
+ * Each is run RUNS times (a fresh outbox each time) and reported as the best run and the range:
+ * on a shared machine one run says little.
  */
 import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +23,7 @@ import { transitionId, type FiredTransition } from '../src/engine/transition.js'
 import type { Row } from './engine.bench.js';
 
 const SECRET = 'bench-secret';
+const RUNS = 3;
 
 interface Receiver {
   url: string;
@@ -96,7 +102,14 @@ function post(agent: http.Agent, url: URL, body: string): Promise<void> {
   });
 }
 
-async function latencyBench(dir: string): Promise<Row> {
+interface LatencyRun {
+  p50: number;
+  p99: number;
+  baseP50: number;
+  baseP99: number;
+}
+
+async function latencyRun(dir: string): Promise<LatencyRun> {
   const rx = await receiver();
   const alerting = await start(dir, rx.url, 16);
   const n = 2000;
@@ -125,13 +138,22 @@ async function latencyBench(dir: string): Promise<Row> {
   }
   agent.destroy();
   await rx.close();
-  const p50 = percentile(samples, 50);
-  const p99 = percentile(samples, 99);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), baseP50: percentile(base, 50), baseP99: percentile(base, 99) };
+}
+
+const ms = (x: number): string => x.toFixed(2);
+
+export async function latencyBench(dir: string, runs = RUNS): Promise<Row> {
+  const rs: LatencyRun[] = [];
+  for (let i = 0; i < runs; i++) rs.push(await latencyRun(mkdtempSync(join(dir, 'run-'))));
+  const best = rs.reduce((a, b) => (b.p99 < a.p99 ? b : a));
+  const p99s = rs.map((r) => r.p99);
+  const baseBest = rs.reduce((a, b) => (b.baseP99 < a.baseP99 ? b : a));
   return {
-    name: `transition → HTTP request at a local receiver, webhook sink, outbox with fsync (${n} alerts, one at a time)`,
-    value: `p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`,
-    baseline: `p50 ${percentile(base, 50).toFixed(2)} ms, p99 ${percentile(base, 99).toFixed(2)} ms (direct POST)`,
-    ratio: `${(p99 / percentile(base, 99)).toFixed(1)}x (p99)`,
+    name: `transition → HTTP request at a local receiver, webhook sink, outbox with fsync (2000 alerts one at a time; best of ${runs} runs by p99)`,
+    value: `p50 ${ms(best.p50)} ms, p99 ${ms(best.p99)} ms (p99 ${ms(Math.min(...p99s))}–${ms(Math.max(...p99s))} over ${runs} runs)`,
+    baseline: `p50 ${ms(baseBest.baseP50)} ms, p99 ${ms(baseBest.baseP99)} ms (direct POST)`,
+    ratio: `${(best.p99 / baseBest.baseP99).toFixed(1)}x (p99)`,
     target: 'p99 < 50 ms',
   };
 }
@@ -185,7 +207,14 @@ async function workerReceiver(): Promise<WorkerReceiver> {
   };
 }
 
-async function throughputBench(dir: string): Promise<Row> {
+interface ThroughputRun {
+  rate: number;
+  cpu: number;
+  baseRate: number;
+  baseCpu: number;
+}
+
+async function throughputRun(dir: string): Promise<ThroughputRun> {
   const rx = await workerReceiver();
   const alerting = await start(dir, rx.url, 64);
   const n = 20_000;
@@ -224,13 +253,24 @@ async function throughputBench(dir: string): Promise<Row> {
   const baseCpu = (c.user + c.system) / n;
   agent.destroy();
   await rx.close();
+  return { rate, cpu, baseRate, baseCpu };
+}
+
+const int = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+export async function throughputBench(dir: string, runs = RUNS): Promise<Row> {
+  const rs: ThroughputRun[] = [];
+  for (let i = 0; i < runs; i++) rs.push(await throughputRun(mkdtempSync(join(dir, 'run-'))));
+  const best = rs.reduce((a, b) => (b.rate > a.rate ? b : a));
+  const rates = rs.map((r) => r.rate);
+  const baseBest = rs.reduce((a, b) => (b.baseRate > a.baseRate ? b : a));
   return {
-    name: `outbox throughput to a local webhook sink (${n.toLocaleString('en-US')} notifications, fsync, 64 in flight, receiver in a worker thread)`,
+    name: `outbox throughput to a local webhook sink (20,000 notifications, fsync, 64 in flight, receiver in a worker thread; best of ${runs} runs)`,
     // CPU per message on the sending side (process CPU, so the receiver thread counts too, a
     // little) varies less with how busy the machine is than the rate does.
-    value: `${Math.round(rate).toLocaleString('en-US')} notifications/s (${Math.round(cpu)} µs CPU each)`,
-    baseline: `${Math.round(baseRate).toLocaleString('en-US')} requests/s (${Math.round(baseCpu)} µs CPU each, direct POSTs)`,
-    ratio: `${(rate / baseRate).toFixed(2)}x`,
+    value: `${int(best.rate)} notifications/s (${int(best.cpu)} µs CPU each; ${int(Math.min(...rates))}–${int(Math.max(...rates))}/s over ${runs} runs)`,
+    baseline: `${int(baseBest.baseRate)} requests/s (${int(baseBest.baseCpu)} µs CPU each, direct POSTs)`,
+    ratio: `${(best.rate / baseBest.baseRate).toFixed(2)}x`,
     target: '>= 5,000 notifications/s',
   };
 }
