@@ -6,10 +6,12 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { deliveryBench } from './delivery.bench.js';
 import { engineBench, type Row } from './engine.bench.js';
+import { kafkaBench } from './kafka.bench.js';
 
 const suites: [string, () => Promise<Row[]>][] = [
   ['engine', engineBench],
   ['delivery', deliveryBench],
+  ['kafka', () => kafkaBench()],
 ];
 const only = process.argv.slice(2);
 const lines = [`# auditwatch benchmarks`, '', `${new Date().toISOString()} · Node ${process.version} · ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}`, ''];
