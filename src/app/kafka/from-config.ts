@@ -1,13 +1,17 @@
 // `auditwatch run` on Kafka, wired from auditwatch.yaml and the environment: Kafka when the
 // config has a `kafka` section or AUDITWATCH_KAFKA_BROKERS is set. The same operations as in file
 // mode (logs, metrics, /readyz following the runtime's readiness, scheduled jobs on the
-// instance that owns detection partition 0) and the same delivery (alert pipeline, outbox,
-// sinks), unless kafka.output is jsonl.
+// instance that owns detection partition 0: the dead-man's switch, the digest, the provisioning
+// drift check) and the same delivery (alert pipeline, outbox, sinks), unless kafka.output is jsonl.
+// The dead-man's switch counts arrivals topic-wide (the input topics' end offsets), since the
+// leader only processes its own partitions.
 import type { Writable } from 'node:stream';
 import { loadDetectors } from '../../config/detectors.js';
 import { loadRuntimeConfig, type RuntimeConfig } from '../../config/runtime.js';
 import { kafkaConfigured, resolveKafkaSettings } from '../../config/sections/kafka.js';
+import type { CronFactory } from '../../ops/schedule.js';
 import { Alerting } from '../alerting.js';
+import { scheduleDriftJob } from '../drift-job.js';
 import { inputDecoder, type InputFlags } from '../input.js';
 import { Ops, type OpsFlags } from '../ops-wiring.js';
 import { configDir } from '../paths.js';
@@ -33,10 +37,45 @@ export interface KafkaRunFromConfig {
   readonly color?: boolean;
   readonly stdout: Writable;
   readonly stderr: Writable;
+  /** Cron timers of the scheduled jobs (tests fire them by hand); default node-cron. */
+  readonly timers?: CronFactory;
+  /** Resolves when it should stop; default: the first SIGTERM or SIGINT. */
+  readonly stopSignal?: Promise<string>;
+  /** Called once the runtime runs (tests). */
+  readonly onStarted?: (rt: KafkaRuntime, ops: Ops) => void;
+}
+
+/** The input source name in metrics and in the dead-man's switch. */
+export const KAFKA_SOURCE = 'kafka';
+
+/**
+ * What operations watch of a running runtime: the input counters (metrics), topic-wide arrivals
+ * for the dead-man's switch (the sum of the input topics' end offsets: the leader that runs it
+ * sees only its own partitions' records), and per-partition lag and watermark delay.
+ */
+export function watchKafka(ops: Ops, rt: KafkaRuntime, latenessMs: number): void {
+  ops.watchIngest(KAFKA_SOURCE, () => {
+    const c = rt.counters;
+    return { read: c.input, accepted: c.accepted, late: c.late, rejectedByReason: c.rejectedByReason, deadLettered: c.deadLettered };
+  });
+  ops.watchArrivals(KAFKA_SOURCE, () => rt.topicArrivals());
+  // Per-partition gauges, refreshed before each scrape; a partition gone elsewhere stops exporting.
+  let exported = new Set<number>();
+  ops.metrics.onScrape(() => {
+    const now = Date.now();
+    const current = new Set<number>();
+    for (const p of rt.status().partitions) {
+      current.add(p.partition);
+      if (p.lag !== undefined) ops.metrics.partitionLag(p.partition, p.lag);
+      if (p.streamTime !== undefined) ops.metrics.watermarkDelay(p.partition, Math.max(0, (now - (p.streamTime - latenessMs)) / 1000));
+    }
+    for (const p of exported) if (!current.has(p)) ops.metrics.partitionRevoked(p);
+    exported = current;
+  });
 }
 
 export async function runKafkaFromConfig(o: KafkaRunFromConfig): Promise<number> {
-  const stop = signals();
+  const stop = o.stopSignal ?? signals();
   const settings = resolveKafkaSettings(o.config.kafka, o.env);
   const defs = loadDetectors(o.detectorsDir ?? configDir(o.config.detectors, 'detectors'));
   const maxBytes = o.config.input.maxBytes;
@@ -50,7 +89,8 @@ export async function runKafkaFromConfig(o: KafkaRunFromConfig): Promise<number>
     lifetime: 'stream',
     detectors: defs.map((d) => d.id),
     color: o.color,
-    // Fleet-wide jobs (the digest) run on the instance that owns detection partition 0.
+    ...(o.timers === undefined ? {} : { timers: o.timers }),
+    // Fleet-wide jobs (the dead-man's switch, the digest, the drift check) run on the instance that owns detection partition 0.
     isLeader: () => runtime.rt?.status().partitions.some((p) => p.partition === 0) ?? false,
   });
   let alerting: Alerting | undefined;
@@ -68,6 +108,9 @@ export async function runKafkaFromConfig(o: KafkaRunFromConfig): Promise<number>
       ops.attachAlerting(alerting);
       deliverer = new AlertingDeliverer(alerting, (ts) => ops.transitions(ts), fail);
     }
+    // Provisioning drift check, when auditwatch.yaml has a provision section (leader only, like
+    // every scheduled job; with kafka.output jsonl its changes are only logged).
+    scheduleDriftJob(ops, alerting, o.config, o.env);
     return await runKafka({
       settings,
       defs,
@@ -82,23 +125,8 @@ export async function runKafkaFromConfig(o: KafkaRunFromConfig): Promise<number>
       onCheckpoint: (_p, ms, bytes) => ops.metrics.checkpoint(ms, bytes),
       onStarted: (rt) => {
         runtime.rt = rt;
-        ops.watchIngest('kafka', () => {
-          const c = rt.counters;
-          return { read: c.input, accepted: c.accepted, late: c.late, rejectedByReason: c.rejectedByReason, deadLettered: c.deadLettered };
-        });
-        // Per-partition gauges, refreshed before each scrape; a partition gone elsewhere stops exporting.
-        let exported = new Set<number>();
-        ops.metrics.onScrape(() => {
-          const now = Date.now();
-          const current = new Set<number>();
-          for (const p of rt.status().partitions) {
-            current.add(p.partition);
-            if (p.lag !== undefined) ops.metrics.partitionLag(p.partition, p.lag);
-            if (p.streamTime !== undefined) ops.metrics.watermarkDelay(p.partition, Math.max(0, (now - (p.streamTime - o.config.input.lateness)) / 1000));
-          }
-          for (const p of exported) if (!current.has(p)) ops.metrics.partitionRevoked(p);
-          exported = current;
-        });
+        watchKafka(ops, rt, o.config.input.lateness);
+        o.onStarted?.(rt, ops);
       },
     });
   } finally {

@@ -164,6 +164,17 @@ export class KafkaRuntime {
     this.fail(err);
   }
 
+  /**
+   * Records ever written to the input topics, all partitions (the sum of their end offsets), read
+   * from the brokers: what arrived topic-wide, whichever instance of the group consumes it. The
+   * dead-man's switch counts this on the leader, which only processes its own partitions.
+   */
+  async topicArrivals(): Promise<number> {
+    let total = 0;
+    for (const topic of this.o.settings.inputTopics) for (const end of (await this.client.admin.endOffsets(topic)).values()) total += end;
+    return total;
+  }
+
   status(): RuntimeStatus {
     return { ready: this.readiness.ready, detectionTopic: this.layout?.detectionTopic ?? '', partitions: this.detection?.partitions() ?? [], counters: this.counters };
   }
