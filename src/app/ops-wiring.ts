@@ -247,6 +247,13 @@ export class Ops {
     const seen = new Map<string, { delivered: number; retries: number; dropped: number; gaveUp: number }>();
     const silenced = new Map<string, number>();
     const redactions = new Map<string, number>();
+    // Outbox depth and oldest age, sampled from the outbox when the gauges are collected.
+    this.metrics.sampleOutbox(() =>
+      [...alerting.sinks.keys()].map((sink) => {
+        const b = alerting.outbox.backlog(sink);
+        return [sink, { depth: b.depth, oldestAgeSeconds: b.oldestEnqueuedAtMs === undefined ? 0 : Math.max(0, this.now() - b.oldestEnqueuedAtMs) / 1000 }] as const;
+      }),
+    );
     this.bridges.push(() => {
       const now = this.now();
       for (const [sink, st] of alerting.outbox.stats()) {
@@ -256,7 +263,6 @@ export class Ops {
         this.metrics.notificationsFailed(sink, 'dropped', st.dropped - prev.dropped);
         this.metrics.notificationsFailed(sink, 'gave_up', st.gaveUp - prev.gaveUp);
         this.digest.failed(sink, st.dropped - prev.dropped + (st.gaveUp - prev.gaveUp), now);
-        this.metrics.outbox(sink, st.pending);
         seen.set(sink, { delivered: st.delivered, retries: st.retries, dropped: st.dropped, gaveUp: st.gaveUp });
       }
       const stats = alerting.pipeline.stats;

@@ -70,6 +70,13 @@ class Vocabulary {
   }
 }
 
+/** What waits in the outbox for one sink, at the moment of a scrape. */
+export interface OutboxSample {
+  readonly depth: number;
+  /** Age of the oldest waiting notification, in seconds; 0 or undefined when none waits. */
+  readonly oldestAgeSeconds: number | undefined;
+}
+
 export interface MetricsOptions {
   /** Node's process metrics (CPU, memory, event loop lag, GC) as `auditwatch_process_*` etc. Default true. */
   readonly processMetrics?: boolean;
@@ -92,6 +99,7 @@ export class Metrics {
   private readonly targets = new Vocabulary();
   private readonly jobs = new Vocabulary();
   private readonly beforeScrape: (() => void)[] = [];
+  private outboxSampler: (() => Iterable<readonly [string, OutboxSample]>) | undefined;
 
   private readonly c = (name: string, help: string, labelNames: readonly string[] = []) =>
     new Counter({ name: METRIC_PREFIX + name, help, labelNames, registers: [this.registry] });
@@ -116,8 +124,21 @@ export class Metrics {
   private readonly failed = this.c('notifications_failed_total', 'Notifications a sink refused for good (dropped) or that were given up after the maximum age.', ['sink', 'kind']);
   private readonly retried = this.c('notifications_retried_total', 'Delivery attempts that will be retried (network errors, 5xx, 429).', ['sink']);
   private readonly silenced = this.c('notifications_silenced_total', 'Alert transitions held back by a silence, by detector (silences apply before routing).', ['detector']);
-  private readonly outboxDepthG = this.g('outbox_depth', 'Notifications waiting in the outbox, per sink.', ['sink']);
-  private readonly outboxAge = this.g('outbox_oldest_age_seconds', 'Age of the oldest notification waiting in the outbox, per sink (0 when none).', ['sink']);
+  // Sampled when they are collected (a scrape), from the outbox itself: see sampleOutbox.
+  private readonly outboxDepthG: Gauge = new Gauge({
+    name: `${METRIC_PREFIX}outbox_depth`,
+    help: 'Notifications waiting in the outbox (queued, being sent or waiting to retry), per sink, at the scrape.',
+    labelNames: ['sink'],
+    registers: [this.registry],
+    collect: (): void => this.collectOutbox(this.outboxDepthG, (s) => s.depth, (a, b) => a + b),
+  });
+  private readonly outboxAge: Gauge = new Gauge({
+    name: `${METRIC_PREFIX}outbox_oldest_age_seconds`,
+    help: 'Age of the oldest notification waiting in the outbox, per sink, at the scrape (0 when none).',
+    labelNames: ['sink'],
+    registers: [this.registry],
+    collect: (): void => this.collectOutbox(this.outboxAge, (s) => Math.max(0, s.oldestAgeSeconds ?? 0), Math.max),
+  });
   private readonly redactionsC = this.c('redactions_total', 'Values replaced by the secret screen, by rule (a fixed list) and where: notification (event values), log, or the sink kind of a rendered payload.', ['rule', 'where']);
 
   // ---- state, provisioning, jobs --------------------------------------------------------------
@@ -214,10 +235,26 @@ export class Metrics {
   notificationsSilenced(detector: string, n = 1): void {
     if (n > 0) this.silenced.inc({ detector: this.detectors.label(detector) }, n);
   }
-  outbox(sink: string, depth: number, oldestAgeSeconds?: number): void {
-    const labels = { sink: this.sinks.label(sink) };
-    this.outboxDepthG.set(labels, depth);
-    if (oldestAgeSeconds !== undefined) this.outboxAge.set(labels, Math.max(0, oldestAgeSeconds));
+  /**
+   * Where the outbox gauges come from: called at each collection (scrape) of either gauge, it
+   * lists every sink with what waits for it. Replaces an earlier sampler. Sinks that fall into
+   * `other` are added up (depth) or maxed (age).
+   */
+  sampleOutbox(sampler: () => Iterable<readonly [string, OutboxSample]>): void {
+    this.outboxSampler = sampler;
+  }
+  private collectOutbox(gauge: Gauge, value: (s: OutboxSample) => number, merge: (a: number, b: number) => number): void {
+    const sampler = this.outboxSampler;
+    if (sampler === undefined) return;
+    const byLabel = new Map<string, number>();
+    for (const [sink, sample] of sampler()) {
+      const label = this.sinks.label(sink);
+      const v = value(sample);
+      const prev = byLabel.get(label);
+      byLabel.set(label, prev === undefined ? v : merge(prev, v));
+    }
+    gauge.reset();
+    for (const [sink, v] of byLabel) gauge.set({ sink }, v);
   }
   redacted(rule: string, where: string, n = 1): void {
     if (n > 0) this.redactionsC.inc({ rule: ruleLabel(rule), where: whereLabel(where) }, n);

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Alerting } from '../../src/app/alerting.js';
@@ -11,7 +12,10 @@ import { runtimeConfigSchema } from '../../src/config/runtime.js';
 import { isAuditwatchError } from '../../src/errors.js';
 import type { FiredTransition } from '../../src/engine/transition.js';
 import type { CronFactory } from '../../src/ops/schedule.js';
+import { MemoryStore } from '../../src/outbox/store.js';
 import { screenStrings } from '../../src/sinks/screen.js';
+import { FakeClock } from '../outbox/fake-clock.js';
+import { tempDir } from '../helpers/tmp.js';
 import { rand } from '../text/samples.js';
 import { cliCommand } from '../helpers/cli.js';
 
@@ -143,6 +147,67 @@ describe('ops wiring', () => {
     // Stopped: the process-wide observer is gone.
     screenStrings({ text: `ghp_${rand(36)}` }, undefined, 'slack');
     assert.match(await ops.metrics.render(), /^auditwatch_redactions_total\{rule="github-token",where="slack"\} 1$/m);
+  });
+
+  it('samples outbox depth and oldest age per sink at scrape time, from the outbox backlog', async () => {
+    // A webhook receiver that first asks for an hour's pause (429 + Retry-After), then accepts.
+    let answer = 429;
+    let requests = 0;
+    const server = createServer((req, res) => {
+      requests++;
+      req.resume();
+      req.on('end', () => res.writeHead(answer, answer === 429 ? { 'retry-after': '3600' } : {}).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const dir = tempDir();
+    const routes = dir.write('routes.yaml', 'routes:\n  - sinks: [hook]\n');
+    const cfg = runtimeConfigSchema.parse({ alerting: { routes, sinks: { hook: { kind: 'webhook', url: `http://127.0.0.1:${port}/hook` } } } });
+    const env = { AUDITWATCH_WEBHOOK_SECRET: rand(32) };
+    const clock = new FakeClock();
+    const ops = await Ops.start({ config: cfg, env, stderr: sink(), lifetime: 'file', detectors: ['rate-limit-burst'], now: () => clock.now(), processMetrics: false });
+    const alerting = await Alerting.start({ config: cfg, env, defs: [], stdout: sink(), stderr: sink(), color: false, clock, store: new MemoryStore(), log: ops.lineLog('delivery') });
+    const fired = (caller: string): FiredTransition => ({ type: 'fired', detector: 'rate-limit-burst', severity: 'warning', keyFields: ['callerId'], key: [caller], at: clock.now(), count: 9, threshold: 5 });
+    const gauges = async (): Promise<string[]> =>
+      (await ops.metrics.registry.metrics()).split('\n').filter((l) => /^auditwatch_outbox_(depth|oldest_age_seconds)\{/.test(l)).sort();
+    try {
+      ops.attachAlerting(alerting);
+      assert.deepEqual(await gauges(), [
+        'auditwatch_outbox_depth{sink="console"} 0',
+        'auditwatch_outbox_depth{sink="hook"} 0',
+        'auditwatch_outbox_oldest_age_seconds{sink="console"} 0',
+        'auditwatch_outbox_oldest_age_seconds{sink="hook"} 0',
+      ]);
+      await alerting.accept([fired('c-1')]);
+      await alerting.outbox.idle();
+      assert.equal(requests, 1, 'attempted once, told to wait an hour');
+      clock.advance(90_000);
+      await alerting.accept([fired('c-2')]);
+      await alerting.outbox.idle();
+      clock.advance(30_000);
+      assert.equal(requests, 1, 'the sink is paused: the second one waits too');
+      assert.deepEqual(await gauges(), [
+        'auditwatch_outbox_depth{sink="console"} 0',
+        'auditwatch_outbox_depth{sink="hook"} 2',
+        'auditwatch_outbox_oldest_age_seconds{sink="console"} 0',
+        'auditwatch_outbox_oldest_age_seconds{sink="hook"} 120',
+      ]);
+      answer = 200;
+      clock.advance(3_600_000);
+      await alerting.outbox.idle();
+      assert.equal(requests, 3);
+      assert.deepEqual(await gauges(), [
+        'auditwatch_outbox_depth{sink="console"} 0',
+        'auditwatch_outbox_depth{sink="hook"} 0',
+        'auditwatch_outbox_oldest_age_seconds{sink="console"} 0',
+        'auditwatch_outbox_oldest_age_seconds{sink="hook"} 0',
+      ]);
+      assert.match(await ops.metrics.render(), /^auditwatch_notifications_sent_total\{sink="hook"\} 2$/m);
+    } finally {
+      await alerting.close();
+      await ops.stop();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("raises audit-stream-silent through the normal routing when a busy source goes quiet, and resolves it", async () => {

@@ -58,7 +58,7 @@ describe('metrics', () => {
     m.eventRejected('not-json', 2);
     m.alertFired('rate-limit-burst');
     m.notificationsFailed('slack', 'gave_up');
-    m.outbox('slack', 4, 12.5);
+    m.sampleOutbox(() => [['slack', { depth: 4, oldestAgeSeconds: 12.5 }]]);
     m.checkpoint(30, 2048);
     m.partitionLag(3, 17);
     m.redacted('github-token', 'slack', 2);
@@ -74,6 +74,33 @@ describe('metrics', () => {
     assert.match(text, /^auditwatch_redactions_total\{rule="github-token",where="slack"\} 2$/m);
     m.partitionRevoked(3);
     assert.doesNotMatch(await m.render(), /auditwatch_partition_lag\{partition="3"\}/);
+  });
+
+  it('samples the outbox gauges when they are collected, and only then', async () => {
+    const m = new Metrics({ processMetrics: false });
+    m.declare({ sinks: ['slack', 'pagerduty'] });
+    assert.doesNotMatch(await m.render(), /^auditwatch_outbox_depth\{/m, 'nothing before a sampler is set');
+    let backlog: [string, { depth: number; oldestAgeSeconds: number | undefined }][] = [
+      ['slack', { depth: 3, oldestAgeSeconds: 42 }],
+      ['pagerduty', { depth: 0, oldestAgeSeconds: undefined }],
+    ];
+    let calls = 0;
+    m.sampleOutbox(() => {
+      calls++;
+      return backlog;
+    });
+    assert.equal(calls, 0);
+    let text = await m.registry.metrics(); // a plain registry scrape, without the onScrape hooks
+    assert.match(text, /^auditwatch_outbox_depth\{sink="slack"\} 3$/m);
+    assert.match(text, /^auditwatch_outbox_oldest_age_seconds\{sink="slack"\} 42$/m);
+    assert.match(text, /^auditwatch_outbox_depth\{sink="pagerduty"\} 0$/m);
+    assert.match(text, /^auditwatch_outbox_oldest_age_seconds\{sink="pagerduty"\} 0$/m);
+    backlog = [['slack', { depth: 1, oldestAgeSeconds: 5 }], ['undeclared-a', { depth: 2, oldestAgeSeconds: 7 }], ['undeclared-b', { depth: 4, oldestAgeSeconds: 3 }]];
+    text = await m.render();
+    assert.match(text, /^auditwatch_outbox_depth\{sink="slack"\} 1$/m);
+    assert.match(text, /^auditwatch_outbox_depth\{sink="other"\} 6$/m, 'undeclared sinks add up under other');
+    assert.match(text, /^auditwatch_outbox_oldest_age_seconds\{sink="other"\} 7$/m, 'and keep the oldest age');
+    assert.doesNotMatch(text, /sink="pagerduty"/, 'a sink no longer sampled is no longer exported');
   });
 
   it('runs the scrape hooks before rendering', async () => {
@@ -120,7 +147,6 @@ describe('metrics', () => {
       m.notificationsFailed(s, 'dropped');
       m.notificationsRetried(s);
       m.notificationsSilenced(s);
-      m.outbox(s, 1, 1);
       m.redacted(s, s);
       m.redacted('github-token', s);
       m.redacted(s, 'slack');
@@ -129,6 +155,7 @@ describe('metrics', () => {
       m.sourceLastEvent(s, 0);
       m.sourceSilent(s, true);
     }
+    m.sampleOutbox(() => strings.map((s) => [s, { depth: 1, oldestAgeSeconds: 1 }] as const));
     const values = labelValues(await m.render());
     const allowed = new Set<string>([OTHER, ...REJECTION_REASON_LABELS, 'audit-stream-silent', ...detectors, ...sinks, 'file', 'datadog', 'deadman', 'dropped', 'gave_up', 'ok', ...REDACTION_RULE_NAMES, ...REDACTION_WHERE_LABELS]);
     const eventSet = new Set(strings);
