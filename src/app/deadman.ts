@@ -17,6 +17,9 @@
 //     busy window (count > threshold = busyEvents, window = busyWindowMs + silenceMs, which ends
 //     at the fire and covers the busy period and the silence); the next arrival resolves it.
 // State is not persisted: after a restart a source must be busy again before it is watched.
+// In Kafka mode the total observed is topic-wide (the sum of the input topics' end offsets, read
+// by the leader that runs the job: app/kafka/from-config.ts, watchKafka), not what this instance
+// read: with several instances in a group the leader only processes its own partitions.
 import type { EventStringField } from '../events/audit-event.js';
 import type { FiredTransition, ResolvedTransition, Transition } from '../engine/transition.js';
 
