@@ -46,6 +46,78 @@ interface Handler extends Dispatcher.DispatchHandlers {
   onRequestSent(): void;
 }
 
+function timedOut(a: Attempt): void {
+  a.timeout();
+}
+
+/**
+ * One POST as an undici dispatch handler (a class, not closures: this runs thousands of times a
+ * second). `sent` becomes true once the request is written: a failure after that may have
+ * reached the receiver.
+ */
+class Attempt implements Handler {
+  private sent = false;
+  private settled = false;
+  private abort: ((err?: Error) => void) | undefined;
+  private status = 0;
+  private rawHeaders: Buffer[] = [];
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly client: HttpClient,
+    private readonly resolve: (o: HttpOutcome) => void,
+  ) {
+    this.timer = setTimeout(timedOut, client.timeoutMs, this);
+  }
+
+  private finish(o: HttpOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.resolve(o);
+  }
+
+  timeout(): void {
+    this.finish({ kind: 'error', reason: `no answer from ${this.client.host} within ${this.client.timeoutMs} ms`, sent: this.sent });
+    // Still queued or connecting: onConnect aborts it before a byte is written.
+    this.abort?.();
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
+    // The attempt already timed out (reported as not sent): it must not leave now.
+    if (this.settled) abort();
+  }
+
+  onRequestSent(): void {
+    this.sent = true;
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[]): boolean {
+    this.status = statusCode;
+    this.rawHeaders = headers;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.size < MAX_RESPONSE_BYTES) this.chunks.push(chunk.subarray(0, MAX_RESPONSE_BYTES - this.size));
+    this.size += chunk.length;
+    return true;
+  }
+
+  onComplete(): void {
+    const headers = undiciUtil.parseHeaders(this.rawHeaders) as IncomingHttpHeaders;
+    this.finish({ kind: 'response', response: { status: this.status, headers, body: Buffer.concat(this.chunks).toString('utf8') } });
+  }
+
+  onError(err: Error): void {
+    const answered = this.status !== 0;
+    this.finish({ kind: 'error', reason: this.client.failure(answered ? 'response' : 'request', err), sent: this.sent || answered });
+  }
+}
+
 /** One endpoint. Plain http is refused except to loopback (tests and local relays). */
 export class HttpClient {
   private readonly url: URL;
@@ -88,58 +160,23 @@ export class HttpClient {
   post(body: string | Buffer, headers: Readonly<Record<string, string>>): Promise<HttpOutcome> {
     const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     return new Promise<HttpOutcome>((resolve) => {
-      let sent = false;
-      let settled = false;
-      let abort: ((err?: Error) => void) | undefined;
-      let status = 0;
-      let rawHeaders: Buffer[] = [];
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const finish = (o: HttpOutcome): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(o);
-      };
-      const timer = setTimeout(() => {
-        finish({ kind: 'error', reason: `no answer from ${this.host} within ${this.opts.timeoutMs} ms`, sent });
-        // Still queued or connecting: onConnect aborts it before a byte is written.
-        abort?.();
-      }, this.opts.timeoutMs);
-      const handler: Handler = {
-        onConnect: (a) => {
-          abort = a;
-          // The attempt already timed out (reported as not sent): it must not leave now.
-          if (settled) a();
-        },
-        onRequestSent: () => {
-          sent = true;
-        },
-        onHeaders: (statusCode, h) => {
-          status = statusCode;
-          rawHeaders = h;
-          return true;
-        },
-        onData: (chunk) => {
-          if (size < MAX_RESPONSE_BYTES) chunks.push(chunk.subarray(0, MAX_RESPONSE_BYTES - size));
-          size += chunk.length;
-          return true;
-        },
-        onComplete: () => {
-          const h = undiciUtil.parseHeaders(rawHeaders) as IncomingHttpHeaders;
-          finish({ kind: 'response', response: { status, headers: h, body: Buffer.concat(chunks).toString('utf8') } });
-        },
-        onError: (err) => {
-          const what = status === 0 ? `request to ${this.host} failed` : `response from ${this.host} broke off`;
-          finish({ kind: 'error', reason: this.clean(`${what}: ${describeError(err)}`), sent: sent || status !== 0 });
-        },
-      };
+      const attempt = new Attempt(this, resolve);
       try {
-        this.pool.dispatch({ path: this.path, method: 'POST', headers: { ...headers, 'user-agent': 'auditwatch' }, body: payload }, handler);
+        this.pool.dispatch({ path: this.path, method: 'POST', headers: { ...headers, 'user-agent': 'auditwatch' }, body: payload }, attempt);
       } catch (err) {
-        finish({ kind: 'error', reason: this.clean(`request to ${this.host} failed: ${describeError(err)}`), sent: false });
+        attempt.onError(err as Error);
       }
     });
+  }
+
+  /** For Attempt: a failure reason, stripped of the URL. */
+  failure(stage: 'request' | 'response', err: unknown): string {
+    const what = stage === 'request' ? `request to ${this.host} failed` : `response from ${this.host} broke off`;
+    return this.clean(`${what}: ${describeError(err)}`);
+  }
+
+  get timeoutMs(): number {
+    return this.opts.timeoutMs;
   }
 
   close(): void {
