@@ -155,7 +155,7 @@ export function createPagerDutySink(name: string, config: PagerDutySinkConfig, d
     rateLimit: config.rateLimit ?? PAGERDUTY_DEFAULT_RATE,
     concurrency,
     async send(n: Notification, ctx: SendContext): Promise<Verdict> {
-      const event = screenStrings(renderPagerDuty(n, ctx, config.source, links), (rule, c) => deps.onRedact?.(name, rule, c));
+      const event = screenStrings(renderPagerDuty(n, ctx, config.source, links), (rule, c) => deps.onRedact?.(name, rule, c), 'pagerduty');
       // The routing key is added after the screen (it would be redacted) and never logged.
       const body = JSON.stringify({ routing_key: key.reveal(), ...event });
       const outcome = await client.post(body, { 'content-type': 'application/json' });

@@ -24,7 +24,7 @@ export function createSlackSink(name: string, config: SlackSinkConfig, deps: Sin
   const concurrency = config.concurrency ?? 1;
   const client = new HttpClient(url, { owner, what: 'Slack webhook URL', timeoutMs: config.timeout, maxSockets: concurrency });
   const render = (n: Notification, ctx: SendContext): SlackPayload =>
-    screenStrings(renderSlack(n, ctx, { maxShown: config.maxAlertsShown, links: deps.links }), (rule, count) => deps.onRedact?.(name, rule, count));
+    screenStrings(renderSlack(n, ctx, { maxShown: config.maxAlertsShown, links: deps.links }), (rule, count) => deps.onRedact?.(name, rule, count), 'slack');
   return {
     name,
     kind: 'slack',

@@ -4,6 +4,9 @@ import { pagerDutySinkSchema } from '../../src/config/sink-schemas.js';
 import { alertKeyId } from '../../src/engine/transition.js';
 import { createPagerDutySink, PAGERDUTY_ENDPOINTS } from '../../src/sinks/pagerduty.js';
 import type { SendContext, Sink } from '../../src/sinks/sink.js';
+import { observeRedactions } from '../../src/sinks/screen.js';
+import type { Notification } from '../../src/alerts/notification.js';
+import { rand } from '../text/samples.js';
 import { PagerDutyFake, validateEvent } from '../fakes/pagerduty.js';
 import { fired } from '../alerts/helpers.js';
 import { alertNotifications, deps } from './helpers.js';
@@ -49,6 +52,24 @@ describe('pagerduty sink against the Events API v2 contract fake', () => {
     assert.equal(pd.incidentsFor(dedup).length, 1);
     assert.equal(pd.incidentsFor(dedup)[0]?.status, 'resolved');
     for (const r of pd.requests()) assert.deepEqual(validateEvent(r.json as Record<string, unknown>), []);
+  });
+
+  it('screens the rendered event as a last line and counts what it caught under where="pagerduty"', async () => {
+    const token = `ghp_${rand(36)}`;
+    const original = alertNotifications()[0]!;
+    const text = JSON.stringify(original);
+    assert.ok(text.includes('Caller keeps hitting rate limits'), 'the notification carries the detector description');
+    const n = JSON.parse(text.replace('Caller keeps hitting rate limits', `Caller keeps hitting rate limits ${token}`)) as Notification;
+    const seen: string[] = [];
+    const stop = observeRedactions((where, rule, count) => seen.push(`${where}:${rule}:${count}`));
+    try {
+      assert.deepEqual(await sink.send(n, first), { kind: 'ok' });
+    } finally {
+      stop();
+    }
+    const got = JSON.stringify(pd.accepted().at(-1)!.json);
+    assert.ok(!got.includes(token) && got.includes('[redacted:github-token]'), got);
+    assert.deepEqual(seen, ['pagerduty:github-token:1']);
   });
 
   it('keeps the summary within 1024 characters and the payload small for 10 KB values', async () => {

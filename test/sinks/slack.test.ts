@@ -2,7 +2,10 @@ import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { slackSinkSchema } from '../../src/config/sink-schemas.js';
 import type { Sink, SendContext } from '../../src/sinks/sink.js';
+import { observeRedactions } from '../../src/sinks/screen.js';
 import { createSlackSink } from '../../src/sinks/slack.js';
+import type { Notification } from '../../src/alerts/notification.js';
+import { rand } from '../text/samples.js';
 import { MESSAGE_BUDGET } from '../../src/sinks/slack-render.js';
 import { findActiveSlackSyntax, SlackFake, type SlackMessage } from '../fakes/slack.js';
 import { alertNotifications, deps, groupNotification, lifecycle } from './helpers.js';
@@ -41,6 +44,22 @@ describe('slack sink against the Slack webhook contract fake', () => {
     }
     assert.deepEqual(findActiveSlackSyntax(m.body, { allow: [/^<https:\/\/(app\.datadoghq\.com\/monitors|kibana\.example\.com\/app\/discover\/view)\/[A-Za-z0-9%._-]+\|(Datadog|Kibana)>$/] }), []);
     assert.ok(body.includes('<https://app.datadoghq.com/monitors/auditwatch-rate-limit-burst|Datadog>'), 'link to the saved query');
+  });
+
+  it('screens the rendered payload as a last line and counts what it caught under where="slack"', async () => {
+    // A token pasted into a detector description (trusted text, not screened with the event values).
+    const token = `ghp_${rand(36)}`;
+    const n = JSON.parse(JSON.stringify(groupNotification(1)).replace('Caller keeps hitting rate limits', `Caller keeps hitting rate limits ${token}`)) as Notification;
+    const seen: string[] = [];
+    const stop = observeRedactions((where, rule, count) => seen.push(`${where}:${rule}:${count}`));
+    try {
+      assert.deepEqual(await sink.send(n, first), { kind: 'ok' });
+    } finally {
+      stop();
+    }
+    const body = texts(slack.messages().at(-1)!);
+    assert.ok(!body.includes(token) && body.includes('[redacted:github-token]'), body);
+    assert.deepEqual(seen, ['slack:github-token:1']);
   });
 
   it('lists the top callers and the total for a 500-caller burst, within every limit', async () => {
