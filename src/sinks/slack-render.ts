@@ -122,10 +122,10 @@ function listSection(title: string, items: readonly AlertItem[], total: number, 
 function singleAlertFields(a: AlertItem): TextObject[] {
   const f = [field('Severity', a.severity), field('Key', keyText(a.key, 200), 600)];
   const count = countText(a);
-  if (count !== '') f.push(field(a.windowMs === undefined ? 'Streak vs threshold' : 'Count vs threshold', count));
+  if (count !== '' && a.evidence === undefined) f.push(field(a.windowMs === undefined ? 'Streak vs threshold' : 'Count vs threshold', count));
   const w = windowText(a);
   if (w !== undefined) f.push(field('Window', w));
-  f.push(field(a.windowMs === undefined ? 'Fired at (last event of the streak)' : 'Fired at (last counted event)', formatTime(a.firedAt)));
+  f.push(field(a.evidence !== undefined ? 'Fired at (first leaking event)' : a.windowMs === undefined ? 'Fired at (last event of the streak)' : 'Fired at (last counted event)', formatTime(a.firedAt)));
   if (a.evidence !== undefined) f.push(field('Evidence', `field ${a.evidence.path} matched ${a.evidence.rule}`));
   if (a.resolvedAt !== undefined) f.push(field('Resolved at', `${formatTime(a.resolvedAt)} (after ${humanDuration(a.resolvedAt - a.firedAt)})`));
   return f;

@@ -102,7 +102,20 @@ describe('slack sink against the Slack webhook contract fake', () => {
     const [n] = alertNotifications({ detector: 'unscrubbed-event' });
     const withEvidence = { ...n!, body: n!.body.type === 'alert' ? { ...n!.body, alert: { ...n!.body.alert, evidence: { path: 'args.apiKey', rule: 'openai-api-key' } } } : n!.body };
     assert.deepEqual(await sink.send(withEvidence, first), { kind: 'ok' });
-    assert.match(texts(slack.messages().at(-1)!), /\*Evidence\*\\nfield args\.\u200b?apiKey matched openai-api-key/);
+    const body = texts(slack.messages().at(-1)!);
+    assert.match(body, /\*Evidence\*\\nfield args\.\u200b?apiKey matched openai-api-key/);
+    // A leak's count (leaking events, threshold 0) is not shown as a streak or a count.
+    assert.doesNotMatch(body, /in a row|vs threshold|last event of the streak/);
+    assert.match(body, /first leaking event/);
+    // In a group message's list, the line says what leaked.
+    const group = groupNotification(2, { tx: { detector: 'unscrubbed-event', count: 1, threshold: 0, windowMs: undefined } });
+    const leaking = JSON.parse(JSON.stringify(group)) as Notification;
+    const items = (leaking.body as { firing?: { top: { evidence?: unknown }[] } }).firing?.top ?? [];
+    for (const a of items) a.evidence = { path: 'params.token', rule: 'field-name' };
+    assert.deepEqual(await sink.send(leaking, first), { kind: 'ok' });
+    const listed = texts(slack.messages().at(-1)!);
+    assert.match(listed, /unscrubbed field params\.\u200b?token \(field-name\)/);
+    assert.doesNotMatch(listed, /in a row/);
   });
 
   it('renders a per-alert notification too (e.g. routed by a custom route)', async () => {
