@@ -51,7 +51,7 @@ export function createWebhookSink(name: string, config: WebhookSinkConfig, deps:
     rateLimit: config.rateLimit,
     concurrency,
     async send(n: Notification, ctx: SendContext): Promise<Verdict> {
-      const body = JSON.stringify(screenStrings(renderWebhook(n, ctx, name), (rule, c) => deps.onRedact?.(name, rule, c)));
+      const body = JSON.stringify(screenStrings(renderWebhook(n, ctx, name), (rule, c) => deps.onRedact?.(name, rule, c), 'webhook'));
       const ts = Math.floor(deps.now() / 1000);
       const outcome = await client.post(body, {
         'content-type': 'application/json',
