@@ -154,6 +154,8 @@ export interface DriftHost {
   readonly scheduler: { add(spec: JobSpec): unknown };
   readonly metrics: { provisioningDrift(target: string, drifted: number, checkedAtMs: number): void; declare(d: { targets?: readonly string[]; detectors?: readonly string[] }): void };
   readonly logger: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /** Alert counters and the digest, like every other transition on its way to delivery. */
+  transitions?(ts: readonly Transition[]): void;
 }
 
 /**
@@ -180,7 +182,9 @@ export function scheduleDriftJob(host: DriftHost, alerting: { accept(ts: readonl
       if (c.type === 'failed') return log({}, `drift check failed: ${c.message}`);
       if (c.type === 'fired') log({ target: c.target, drifted: c.drifted }, `${c.target}: ${c.drifted} provisioned object(s) differ from the detectors\n${c.lines.join('\n')}`);
       else host.logger.info({ component: 'provision-drift', target: c.target }, `${c.target}: provisioned objects match the detectors again`);
-      await alerting?.accept([driftTransition(c)]);
+      const ts = [driftTransition(c)];
+      host.transitions?.(ts);
+      await alerting?.accept(ts);
     },
   });
   host.scheduler.add(job.spec);

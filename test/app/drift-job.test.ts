@@ -106,13 +106,15 @@ describe('drift job', () => {
     assert.equal(scheduleDriftJob({ scheduler, metrics, logger }, alerting, configured, {}), undefined, 'no keys: no job');
     assert.match(logs.at(-1) ?? '', /drift check not scheduled: provision\.datadog: environment variable DD_API_KEY is not set/);
     const config = runtimeConfigSchema.parse({ detectors: `${dir.dir}/detectors`, provision: { datadog: { baseUrl: fake.url }, drift: { schedule: '*/30 * * * *' } } });
-    assert.ok(scheduleDriftJob({ scheduler, metrics, logger }, alerting, config, env));
+    const counted: string[] = [];
+    assert.ok(scheduleDriftJob({ scheduler, metrics, logger, transitions: (ts) => void counted.push(...ts.map((t) => `${t.type} ${t.detector}`)) }, alerting, config, env));
     scheduler.start();
     assert.deepEqual(armed, ['provision-drift */30 * * * *']);
     const tick = await scheduler.job('provision-drift')?.tick();
     assert.equal(tick?.outcome, 'ok', tick?.error);
     assert.match(await metrics.registry.metrics(), /auditwatch_provisioning_drift\{target="datadog"\} 1/);
     assert.deepEqual(sent.map((t) => [t.type, t.detector, t.severity, t.key[0]]), [['fired', DRIFT_DETECTOR, 'warning', 'datadog']]);
+    assert.deepEqual(counted, [`fired ${DRIFT_DETECTOR}`], 'counted in alerts_fired_total and the digest like any alert');
     assert.ok(logs.some((l) => l.includes('create datadog/monitor denial-spike')));
     await scheduler.stop();
   });
