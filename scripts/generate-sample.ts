@@ -85,6 +85,14 @@ for (let i = 1; i < rows.length; i++) {
     rows[i] = a;
   }
 }
+// Planted: a release candidate of one MCP server logs the tool arguments it should have scrubbed
+// (two calls, ten minutes apart). Added after the shuffle with fixed values, so the rest of the
+// stream stays as it was.
+for (const [minute, query] of [[95, 'refund policy for order 88412'], [105, 'open tickets for ACME Corp']] as const) {
+  const ts = START + minute * 60_000;
+  const leak = { timestamp: new Date(ts).toISOString(), callerId: 'copilot-workspace', tool: 'search_docs', outcome: 'success', sessionId: 'sess-5f1c0a9e2b47', argsHash: 'sha256:2c26b46b68ffc68f', argsSize: 61, durationMs: 112, serverVersion: '1.9.1-rc.1', arguments: { query, limit: 20 } };
+  rows.splice(rows.findIndex((r) => r.ts > ts), 0, { ts, line: JSON.stringify(leak) });
+}
 const lines = rows.map((r) => r.line);
 // A few broken producers, and one event that arrives far too late.
 lines.splice(500, 0, '{"timestamp":"2026-03-05T08:20:00Z","tool":"search_docs","outcome":"success"}');

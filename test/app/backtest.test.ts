@@ -60,7 +60,7 @@ describe('auditwatch backtest', () => {
     const report = join(t.dir, 'report.html');
     const r = await cli(['backtest', bundledSample(), '--detectors', shippedDetectors(t), '--window', '30m', '--report', report]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /backtest: 4,540 lines read/);
+    assert.match(r.stderr, /backtest: 4,542 lines read/);
     assert.match(r.stderr, /rate-limit-burst +fired +1 +resolved +1/);
     assert.match(r.stderr, /report: .*report\.html \(\d+ KiB\)/);
     assert.match(r.stdout, /^rate-limit-burst {2}\(threshold: more than 100 in 1h per callerId, tool\)$/m);

@@ -66,18 +66,18 @@ describe('auditwatch run delivering to Slack and PagerDuty', () => {
     assert.match(r.stderr, /alerts to slack, pagerduty; outbox .*e2e\.outbox\.jsonl/);
     assert.equal(r.stdout, '', 'nothing for the console: every route had a configured sink');
     // One group message per detector that fired (warning → Slack; critical → Slack + PagerDuty).
-    assert.equal(slack.messages().length, 3, slack.summary());
+    assert.equal(slack.messages().length, 4, slack.summary());
     assert.deepEqual(slack.activeSyntax(), []);
-    assert.equal(pd.incidents().length, 2);
+    assert.equal(pd.incidents().length, 3);
     assert.ok(pd.incidents().every((i) => i.status === 'resolved'));
-    assert.match(r.stderr, /slack +delivered +3/);
-    assert.match(r.stderr, /pagerduty +delivered +4/);
+    assert.match(r.stderr, /slack +delivered +4/);
+    assert.match(r.stderr, /pagerduty +delivered +6/);
 
     const again = await cli(['run', '--input', SAMPLE], { cwd: t.dir, env });
     assert.equal(again.code, 0, again.stderr);
-    assert.equal(slack.requests().length, 3, 'nothing sent twice');
-    assert.equal(pd.requests().length, 4);
-    assert.match(again.stderr, /pagerduty +delivered +0 +already delivered before, not resent 4/);
+    assert.equal(slack.requests().length, 4, 'nothing sent twice');
+    assert.equal(pd.requests().length, 6);
+    assert.match(again.stderr, /pagerduty +delivered +0 +already delivered before, not resent 6/);
   });
 
   it('keeps every secret out of its output while sinks fail, tells the operator a webhook is gone, exits 1', async () => {
@@ -120,7 +120,7 @@ describe('auditwatch run delivering to Slack and PagerDuty', () => {
     assert.match(r.stderr, /resuming \d+ undelivered notifications? .*possibly sent already: marked as possible repeats/);
     const repeats = slack.messages().filter((m) => /^\(possible repeat\)/.test(m.text ?? ''));
     assert.equal(repeats.length, 1, slack.summary());
-    assert.equal(slack.messages().length, 3, `each group message delivered once more, none lost: ${slack.messages().map((m) => m.text).join(' | ')}\n${r.stderr}\n${log}`);
-    assert.equal(pd.incidents().length, 2, 'PagerDuty: no second incident');
+    assert.equal(slack.messages().length, 4, `each group message delivered once more, none lost: ${slack.messages().map((m) => m.text).join(' | ')}\n${r.stderr}\n${log}`);
+    assert.equal(pd.incidents().length, 3, 'PagerDuty: no second incident');
   });
 });
