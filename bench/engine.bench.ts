@@ -11,7 +11,8 @@ import { Engine } from '../src/engine/engine.js';
 import type { Transition } from '../src/engine/transition.js';
 import { replay } from '../src/app/replay.js';
 import { NaiveEngine } from './naive.js';
-import { mulberry32, syntheticEvents, toLine } from './gen.js';
+import { mulberry32 } from '../src/random.js';
+import { syntheticEvents, toLine } from './gen.js';
 import type { AuditEvent } from '../src/events/audit-event.js';
 import { thresholdDef } from '../test/engine/helpers.js';
 

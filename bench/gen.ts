@@ -1,15 +1,5 @@
 import type { AuditEvent, Outcome } from '../src/events/audit-event.js';
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../src/random.js';
 
 const TOOLS = ['search_docs', 'read_file', 'run_query', 'create_ticket', 'list_repos', 'get_customer', 'send_email', 'deploy_preview'];
 

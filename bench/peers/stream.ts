@@ -9,7 +9,7 @@
 // force agree.
 import type { DetectorDef, StreakDef, ThresholdDef } from '../../src/config/detectors.js';
 import type { EventStringField, Outcome } from '../../src/events/audit-event.js';
-import { mulberry32 } from '../gen.js';
+import { mulberry32 } from '../../src/random.js';
 
 export const TOOLS = ['search_docs', 'read_file', 'run_query', 'create_ticket', 'list_repos', 'get_customer', 'send_email', 'deploy_preview'] as const;
 const OUTCOMES: readonly Outcome[] = ['success', 'error', 'denied', 'rate_limited'];

@@ -25,7 +25,8 @@ import { EsApi } from '../provision/es-api.js';
 import { parseSearchAnswer, searchBody, type SearchShape } from '../provision/es-query.js';
 import type { RetryPolicy } from '../provision/retry.js';
 import { compareDetector, keyOf, StreakHistory, type DetectorReport, type EvaluationResult } from './verify-compare.js';
-import { generateVerifyStream, prng } from './verify-stream.js';
+import { mulberry32 } from '../random.js';
+import { generateVerifyStream } from './verify-stream.js';
 
 export interface VerifyOptions {
   readonly detectorsDir: string;
@@ -143,7 +144,7 @@ function evaluationTimes(c: WindowedCount, events: readonly AuditEvent[], limit:
       }
     }
   }
-  const rnd = prng(seed ^ 0x5eed);
+  const rnd = mulberry32(seed ^ 0x5eed);
   const fromEdge = shuffled([...edge], rnd).slice(0, Math.ceil(count / 2));
   const rest = shuffled([...other].filter((t) => !edge.has(t)), rnd).slice(0, count - fromEdge.length);
   return [...fromEdge, ...rest].sort((a, b) => a - b);

@@ -7,18 +7,7 @@ import type { Where } from '../config/detectors.js';
 import { OUTCOMES, type AuditEvent, type Outcome } from '../events/audit-event.js';
 import { formatTimestamp } from '../events/timestamp.js';
 import type { WindowedCount } from '../provision/detector-view.js';
-
-/** mulberry32: small, fast, and the same sequence on every machine for a seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { mulberry32 } from '../random.js';
 
 const HOSTILE = ['__proto__', 'agent "quoted"', 'back\\slash', 'sp ace', 'ünï-çødé 🚀', '<!channel>', 'a*b?c', 'x'.repeat(2_000), 'constructor', '0'];
 const TOOLS = ['search', 'fetch_url', 'exec', 'write file'];
@@ -47,7 +36,7 @@ interface Gen {
 }
 
 function gen(seed: number): Gen {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   return {
     rnd,
     pick: <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T,

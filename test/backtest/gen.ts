@@ -1,16 +1,5 @@
 import type { AuditEvent, Outcome } from '../../src/events/audit-event.js';
-
-/** A deterministic PRNG (mulberry32): generated streams are the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/random.js';
 
 export const GEN_T0 = Date.UTC(2026, 2, 5, 0, 0, 0);
 const TOOLS = ['search_docs', 'read_file', 'run_query', 'get_customer', 'send_email', 'list_repos'] as const;
@@ -20,7 +9,7 @@ const TOOLS = ['search_docs', 'read_file', 'run_query', 'get_customer', 'send_em
  * order (up to 5 s), with a few callers that burst rate limits, denials and error streaks.
  */
 export function* realisticStream(n: number, opts: { seed?: number; callers?: number; spanMs?: number; burst?: readonly [number, number] } = {}): Generator<AuditEvent> {
-  const r = rng(opts.seed ?? 1);
+  const r = mulberry32(opts.seed ?? 1);
   const callers = opts.callers ?? 20_000;
   const span = opts.spanMs ?? 24 * 3_600_000;
   const burstEvery = Math.max(1, Math.floor(n / 40));

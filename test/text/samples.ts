@@ -4,6 +4,7 @@
 // no token-shaped literals for secret scanners (GitHub push protection, gitleaks) to trip over.
 // The values have the right shape and are otherwise random; none of them is a real credential.
 import { SECRET_RULES, type SecretRule, type SecretRuleName } from '../../src/text/secrets.js';
+import { mulberry32 } from '../../src/random.js';
 
 export const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export const UPPER_B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -12,22 +13,10 @@ export const HEX = '0123456789abcdef';
 export const B64 = `${ALNUM}+/`;
 export const B64URL = `${ALNUM}-_`;
 
-/** mulberry32: small deterministic PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 let counter = 1;
 /** `n` random characters from `alphabet`; deterministic across runs (a fresh seed per call). */
 export function rand(n: number, alphabet: string = ALNUM): string {
-  const next = prng(0x5eed + counter++ * 7919);
+  const next = mulberry32(0x5eed + counter++ * 7919);
   let s = '';
   for (let i = 0; i < n; i++) s += alphabet[Math.floor(next() * alphabet.length)] ?? 'x';
   return s;
@@ -346,7 +335,7 @@ export function adversarialInputs(rule: SecretRule): { label: string; text: stri
 
 /** About `size` characters of log-like text with a secret or PII item on roughly one line in ten. */
 export function mixedCorpus(size: number): string {
-  const next = prng(42);
+  const next = mulberry32(42);
   const secrets = allPositives().map((x) => x.text);
   const lines = [
     () => `2024-05-01T12:${String(Math.floor(next() * 60)).padStart(2, '0')}:00.000Z INFO tool_call tool=read_file caller=user-${Math.floor(next() * 1e6)} duration=${Math.floor(next() * 5000)}ms`,

@@ -4,7 +4,7 @@
 // partition over the detection topic in offset order (re-keyed copies sent twice dropped).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mulberry32 } from '../../../bench/gen.js';
+import { mulberry32 } from '../../../src/random.js';
 import { JsonLinesDeliverer } from '../../../src/app/kafka/deliver.js';
 import type { KafkaLog } from '../../../src/app/kafka/log.js';
 import { KafkaRuntime } from '../../../src/app/kafka/runtime.js';

@@ -3,7 +3,7 @@
 // out of order within the allowed lateness (and a few beyond it), malformed messages mixed in.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mulberry32 } from '../../../../bench/gen.js';
+import { mulberry32 } from '../../../../src/random.js';
 
 export const TEST_LATENESS = '30s';
 export const TEST_LATENESS_MS = 30_000;
