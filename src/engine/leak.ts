@@ -1,7 +1,7 @@
 import type { LeakDef } from '../config/detectors.js';
 import type { AuditEvent } from '../events/audit-event.js';
 import type { DetectorRuntime, DetectorSnapshot, DetectorStats, KeySnapshot, Sequence } from './detector.js';
-import { Heap } from './heap.js';
+import { ResolveQueue } from './resolve-queue.js';
 import { keyCodec, type KeyCodec, type KeyValues } from './key.js';
 import { evidenceOf, leakPlan, LeakScanner, type LeakEvidence, type LeakFinding } from './leak-scan.js';
 import { compileWhere, outcomeMask, type Predicate } from './match.js';
@@ -38,7 +38,6 @@ class LeakKey {
   firedAt = 0;
   /** End of the active stretch: the pending resolve. */
   resolveAt = 0;
-  /** The resolve time the key was pushed into the heap with; <= resolveAt. */
   heapAt = 0;
   seq = 0;
   readonly later: Stretch[] = [];
@@ -51,7 +50,7 @@ class LeakKey {
 export class LeakDetector implements DetectorRuntime {
   readonly outcomes: number;
   private readonly keys = new Map<string, LeakKey>();
-  private readonly resolves = new Heap<LeakKey>((a, b) => a.heapAt < b.heapAt || (a.heapAt === b.heapAt && a.seq < b.seq));
+  private readonly resolves = new ResolveQueue<LeakKey>();
   private readonly match: Predicate;
   private readonly codec: KeyCodec;
   private readonly scanner: LeakScanner;
@@ -85,19 +84,11 @@ export class LeakDetector implements DetectorRuntime {
   }
 
   nextResolveAt(): number {
-    while (true) {
-      const top = this.resolves.peek();
-      if (top === undefined) return Infinity;
-      if (top.heapAt === top.resolveAt) return top.heapAt;
-      // The stretch grew since the push: re-file it (lazy decrease-key, as in threshold.ts).
-      this.resolves.pop();
-      top.heapAt = top.resolveAt;
-      this.resolves.push(top);
-    }
+    return this.resolves.nextAt();
   }
 
   nextResolveSeq(): number {
-    return this.resolves.peek()?.seq ?? Infinity;
+    return this.resolves.nextSeq();
   }
 
   resolveNext(out: Transition[]): void {
@@ -140,7 +131,6 @@ export class LeakDetector implements DetectorRuntime {
       const k = new LeakKey(this.codec.encodeValues(ks.v), ks.v);
       k.firedAt = ks.a;
       k.resolveAt = ks.r;
-      k.heapAt = ks.r;
       k.seq = ks.s;
       const t = ks.t ?? [];
       const e = ks.e ?? [];
@@ -149,16 +139,15 @@ export class LeakDetector implements DetectorRuntime {
         k.later.push({ start: t[i] as number, end: t[i + 1] as number, n: t[i + 2] as number, ev: { path: e[j] ?? '', rule: e[j + 1] ?? '' } });
       }
       this.keys.set(k.id, k);
-      this.resolves.push(k);
+      this.resolves.add(k);
     }
   }
 
   private fire(k: LeakKey, at: number, end: number, count: number, ev: Evidence, out: Transition[]): void {
     k.firedAt = at;
     k.resolveAt = end;
-    k.heapAt = end;
     k.seq = ++this.seq.value;
-    this.resolves.push(k);
+    this.resolves.add(k);
     out.push({
       type: 'fired',
       detector: this.def.id,

@@ -2,6 +2,7 @@ import type { ThresholdDef } from '../config/detectors.js';
 import type { AuditEvent } from '../events/audit-event.js';
 import type { DetectorRuntime, DetectorSnapshot, DetectorStats, KeySnapshot, Sequence } from './detector.js';
 import { Heap } from './heap.js';
+import { ResolveQueue } from './resolve-queue.js';
 import { keyCodec, type KeyCodec, type KeyValues } from './key.js';
 import { compileWhere, outcomeMask, type Predicate } from './match.js';
 import { SortedTimes } from './times.js';
@@ -27,9 +28,7 @@ class Key {
   firedAt = 0;
   resolveAt = 0;
   seq = 0;
-  /** The resolve time this key was pushed into the resolve heap with; <= resolveAt. */
   heapAt = 0;
-  inResolveHeap = false;
   /** When the expiry heap next looks at this key. */
   sched = 0;
   limit: number;
@@ -44,7 +43,7 @@ class Key {
 
 export class ThresholdDetector implements DetectorRuntime {
   private readonly keys = new Map<string, Key>();
-  private readonly resolves = new Heap<Key>((a, b) => a.heapAt < b.heapAt || (a.heapAt === b.heapAt && a.seq < b.seq));
+  private readonly resolves = new ResolveQueue<Key>();
   private readonly expiries = new Heap<Key>((a, b) => a.sched < b.sched);
   private readonly match: Predicate;
   private readonly codec: KeyCodec;
@@ -92,25 +91,16 @@ export class ThresholdDetector implements DetectorRuntime {
   }
 
   nextResolveAt(): number {
-    while (true) {
-      const top = this.resolves.peek();
-      if (top === undefined) return Infinity;
-      if (top.heapAt === top.resolveAt) return top.heapAt;
-      // The resolve time moved later since the push: re-file it (lazy decrease-key).
-      this.resolves.pop();
-      top.heapAt = top.resolveAt;
-      this.resolves.push(top);
-    }
+    return this.resolves.nextAt();
   }
 
   nextResolveSeq(): number {
-    return this.resolves.peek()?.seq ?? Infinity;
+    return this.resolves.nextSeq();
   }
 
   resolveNext(out: Transition[]): void {
     const k = this.resolves.pop();
     if (k === undefined) return;
-    k.inResolveHeap = false;
     k.active = false;
     this.activeCount--;
     const r = k.resolveAt;
@@ -156,11 +146,9 @@ export class ThresholdDetector implements DetectorRuntime {
         k.active = true;
         k.firedAt = ks.a;
         k.resolveAt = ks.r;
-        k.heapAt = ks.r;
         k.seq = ks.s;
-        k.inResolveHeap = true;
         this.activeCount++;
-        this.resolves.push(k);
+        this.resolves.add(k);
         k.limit = Math.max(this.baseLimit, 2 * k.times.length);
       }
       k.sched = k.times.length > 0 ? k.times.last() + this.w : k.resolveAt;
@@ -193,10 +181,8 @@ export class ThresholdDetector implements DetectorRuntime {
         k.firedAt = t;
         k.seq = ++this.seq.value;
         k.resolveAt = this.firstQuietAfter(k, t);
-        k.heapAt = k.resolveAt;
-        k.inResolveHeap = true;
         this.activeCount++;
-        this.resolves.push(k);
+        this.resolves.add(k);
         out.push({
           type: 'fired',
           detector: this.def.id,
