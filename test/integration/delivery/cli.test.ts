@@ -8,29 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from '../../helpers/tmp.js';
 import { PagerDutyFake } from '../../fakes/pagerduty.js';
 import { SlackFake } from '../../fakes/slack.js';
-import { cliCommand } from '../../helpers/cli.js';
+import { cli, cliCommand, type CliResult } from '../../helpers/cli.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../samples/mcp-audit-sample.jsonl', import.meta.url));
 const ROUTING_KEY = 'CLIr0ut1ngKey0123456789abcdefABC';
 // Absolute, so the CLI can run from a temporary working directory (no ./alerts, no ./auditwatch.yaml).
-
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...cliCommand(), ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('auditwatch run delivering to Slack and PagerDuty', () => {
   let slack: SlackFake;

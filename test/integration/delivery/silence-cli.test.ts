@@ -1,33 +1,14 @@
 // `auditwatch silence add | list | expire`, and a run that honours the silence.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../../helpers/tmp.js';
-import { cliCommand } from '../../helpers/cli.js';
+import { cli } from '../../helpers/cli.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../samples/mcp-audit-sample.jsonl', import.meta.url));
 const NO_SINKS = { SLACK_WEBHOOK_URL: '', PAGERDUTY_ROUTING_KEY: '', NO_COLOR: '1' };
 // Absolute, so the CLI can run from a temporary working directory (no ./alerts, no ./auditwatch.yaml).
-
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...cliCommand(), ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('auditwatch silence', () => {
   it('adds, lists and expires silences in ./alerts/silences.yaml, and run honours them', async () => {
