@@ -2,6 +2,7 @@
 import { PassThrough } from 'node:stream';
 import type { Notification } from '../../src/alerts/notification.js';
 import type { SinkDeps } from '../../src/sinks/sink.js';
+import { observeRedactions } from '../../src/sinks/screen.js';
 import { fired, pipeline, resolved, route, T0, type Tx } from '../alerts/helpers.js';
 
 export { T0 };
@@ -50,4 +51,27 @@ export function lifecycle(): { firing: Notification; reminder: Notification; res
   const res = p.tick(T0 + 3_700_000)[0]?.notification;
   if (firing === undefined || reminder === undefined || res === undefined) throw new Error('lifecycle incomplete');
   return { firing, reminder, resolved: res };
+}
+
+/**
+ * `n` with `token` pasted into its detector description: trusted text from a detector file, which
+ * only a sink's own last-line screen can catch.
+ */
+export function withTokenInDescription(n: Notification, token: string): Notification {
+  const text = JSON.stringify(n);
+  if (!text.includes(DESCRIPTION)) throw new Error('the notification carries no detector description');
+  return JSON.parse(text.replace(DESCRIPTION, `${DESCRIPTION} ${token}`)) as Notification;
+}
+const DESCRIPTION = 'Caller keeps hitting rate limits';
+
+/** Runs `fn` and returns the redactions sinks reported meanwhile, as `where:rule:count`. */
+export async function redactionsDuring(fn: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const stop = observeRedactions((where, rule, count) => seen.push(`${where}:${rule}:${count}`));
+  try {
+    await fn();
+  } finally {
+    stop();
+  }
+  return seen;
 }

@@ -4,12 +4,10 @@ import { pagerDutySinkSchema } from '../../src/config/sink-schemas.js';
 import { alertKeyId } from '../../src/engine/transition.js';
 import { createPagerDutySink, PAGERDUTY_ENDPOINTS } from '../../src/sinks/pagerduty.js';
 import type { SendContext, Sink } from '../../src/sinks/sink.js';
-import { observeRedactions } from '../../src/sinks/screen.js';
-import type { Notification } from '../../src/alerts/notification.js';
 import { rand } from '../text/samples.js';
 import { PagerDutyFake, validateEvent } from '../fakes/pagerduty.js';
 import { fired } from '../alerts/helpers.js';
-import { alertNotifications, deps } from './helpers.js';
+import { alertNotifications, deps, redactionsDuring, withTokenInDescription } from './helpers.js';
 
 const KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
 const first: SendContext = { attempt: 1, possibleRepeat: false };
@@ -56,17 +54,8 @@ describe('pagerduty sink against the Events API v2 contract fake', () => {
 
   it('screens the rendered event as a last line and counts what it caught under where="pagerduty"', async () => {
     const token = `ghp_${rand(36)}`;
-    const original = alertNotifications()[0]!;
-    const text = JSON.stringify(original);
-    assert.ok(text.includes('Caller keeps hitting rate limits'), 'the notification carries the detector description');
-    const n = JSON.parse(text.replace('Caller keeps hitting rate limits', `Caller keeps hitting rate limits ${token}`)) as Notification;
-    const seen: string[] = [];
-    const stop = observeRedactions((where, rule, count) => seen.push(`${where}:${rule}:${count}`));
-    try {
-      assert.deepEqual(await sink.send(n, first), { kind: 'ok' });
-    } finally {
-      stop();
-    }
+    const n = withTokenInDescription(alertNotifications()[0]!, token);
+    const seen = await redactionsDuring(async () => assert.deepEqual(await sink.send(n, first), { kind: 'ok' }));
     const got = JSON.stringify(pd.accepted().at(-1)!.json);
     assert.ok(!got.includes(token) && got.includes('[redacted:github-token]'), got);
     assert.deepEqual(seen, ['pagerduty:github-token:1']);

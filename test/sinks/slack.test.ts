@@ -2,13 +2,12 @@ import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { slackSinkSchema } from '../../src/config/sink-schemas.js';
 import type { Sink, SendContext } from '../../src/sinks/sink.js';
-import { observeRedactions } from '../../src/sinks/screen.js';
 import { createSlackSink } from '../../src/sinks/slack.js';
 import type { Notification } from '../../src/alerts/notification.js';
 import { rand } from '../text/samples.js';
 import { MESSAGE_BUDGET } from '../../src/sinks/slack-render.js';
 import { findActiveSlackSyntax, SlackFake, type SlackMessage } from '../fakes/slack.js';
-import { alertNotifications, deps, groupNotification, lifecycle } from './helpers.js';
+import { alertNotifications, deps, groupNotification, lifecycle, redactionsDuring, withTokenInDescription } from './helpers.js';
 
 const first: SendContext = { attempt: 1, possibleRepeat: false };
 
@@ -49,14 +48,8 @@ describe('slack sink against the Slack webhook contract fake', () => {
   it('screens the rendered payload as a last line and counts what it caught under where="slack"', async () => {
     // A token pasted into a detector description (trusted text, not screened with the event values).
     const token = `ghp_${rand(36)}`;
-    const n = JSON.parse(JSON.stringify(groupNotification(1)).replace('Caller keeps hitting rate limits', `Caller keeps hitting rate limits ${token}`)) as Notification;
-    const seen: string[] = [];
-    const stop = observeRedactions((where, rule, count) => seen.push(`${where}:${rule}:${count}`));
-    try {
-      assert.deepEqual(await sink.send(n, first), { kind: 'ok' });
-    } finally {
-      stop();
-    }
+    const n = withTokenInDescription(groupNotification(1), token);
+    const seen = await redactionsDuring(async () => assert.deepEqual(await sink.send(n, first), { kind: 'ok' }));
     const body = texts(slack.messages().at(-1)!);
     assert.ok(!body.includes(token) && body.includes('[redacted:github-token]'), body);
     assert.deepEqual(seen, ['slack:github-token:1']);

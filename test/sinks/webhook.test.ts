@@ -4,10 +4,8 @@ import { webhookSinkSchema } from '../../src/config/sink-schemas.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import { createWebhookSink } from '../../src/sinks/webhook.js';
 import { WebhookFake } from '../fakes/webhook.js';
-import { observeRedactions } from '../../src/sinks/screen.js';
-import type { Notification } from '../../src/alerts/notification.js';
 import { rand } from '../text/samples.js';
-import { alertNotifications, deps, groupNotification } from './helpers.js';
+import { alertNotifications, deps, groupNotification, redactionsDuring, withTokenInDescription } from './helpers.js';
 
 const SECRET = 'whk-shared-secret-0123456789';
 
@@ -25,16 +23,8 @@ describe('webhook sink against the signed-webhook contract fake', () => {
 
   it('screens the rendered body as a last line and counts what it caught under where="webhook"', async () => {
     const token = `ghp_${rand(36)}`;
-    const text = JSON.stringify(alertNotifications()[0]);
-    assert.ok(text.includes('Caller keeps hitting rate limits'));
-    const n = JSON.parse(text.replace('Caller keeps hitting rate limits', `Caller keeps hitting rate limits ${token}`)) as Notification;
-    const seen: string[] = [];
-    const stop = observeRedactions((where, rule, count) => seen.push(`${where}:${rule}:${count}`));
-    try {
-      assert.deepEqual(await sink.send(n, { attempt: 1, possibleRepeat: false }), { kind: 'ok' });
-    } finally {
-      stop();
-    }
+    const n = withTokenInDescription(alertNotifications()[0]!, token);
+    const seen = await redactionsDuring(async () => assert.deepEqual(await sink.send(n, { attempt: 1, possibleRepeat: false }), { kind: 'ok' }));
     const got = hook.accepted().at(-1)!.bodyText;
     assert.ok(!got.includes(token) && got.includes('[redacted:github-token]'), got);
     assert.deepEqual(seen, ['webhook:github-token:1']);
