@@ -22,25 +22,13 @@ function paint(on: boolean, color: keyof typeof COLORS, s: string): string {
   return on ? `${COLORS[color]}${s}${COLORS.reset}` : s;
 }
 
-/**
- * What fired: `101 > 100 in 1h`, `21 in a row > 20`, or for a leak detector (its evidence is the
- * field path and the rule that matched, never the value) `unscrubbed field params.token (github-token)`.
- * A leak's count is the number of leaking events and its threshold is 0: as a count it would read
- * `1 in a row > 0`.
- */
-export function firedDetail(a: AlertItem): string {
-  if (a.evidence === undefined) return countText(a);
-  const events = a.count !== undefined && a.count > 1 ? `, ${a.count} events` : '';
-  return `unscrubbed field ${bound(a.evidence.path, { max: MAX_VALUE })} (${bound(a.evidence.rule, { max: MAX_VALUE })})${events}`;
-}
-
 /** `2026-03-05 09:30:00.000Z  FIRED     warning   rate-limit-burst  callerId=c-1 tool=search  101 > 100 in 1h` */
 export function formatAlertLine(a: AlertItem, status: 'firing' | 'resolved', f: ConsoleFormat): string {
   const at = new Date(status === 'resolved' ? (a.resolvedAt ?? a.firedAt) : a.firedAt).toISOString().replace('T', ' ');
   const kind = status === 'firing' ? 'FIRED   ' : 'RESOLVED';
   const kindColor = status === 'resolved' ? 'green' : a.severity === 'critical' ? 'red' : a.severity === 'warning' ? 'yellow' : 'cyan';
   const key = a.key.map(([field, v]) => `${field}=${bound(v ?? '-', { max: MAX_VALUE })}`).join(' ');
-  const detail = status === 'resolved' ? `after ${humanDuration((a.resolvedAt ?? a.firedAt) - a.firedAt)}` : firedDetail(a);
+  const detail = status === 'resolved' ? `after ${humanDuration((a.resolvedAt ?? a.firedAt) - a.firedAt)}` : countText(a, MAX_VALUE);
   return [paint(f.color, 'dim', at), paint(f.color, kindColor, kind), a.severity.padEnd(8), paint(f.color, 'bold', a.detector.padEnd(f.detectorWidth)), key, paint(f.color, 'dim', detail)].join('  ');
 }
 

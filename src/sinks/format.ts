@@ -41,12 +41,13 @@ export function keyText(key: readonly KeyPair[], maxValue: number): string {
 /**
  * `101 > 100 in 1h`, `21 in a row > 20`, or for a leak `unscrubbed field params.token (github-token)`
  * (a leak's count is its number of leaking events against threshold 0: as a count it would read
- * `1 in a row > 0`); empty when the count is unknown (a resolve after a restart).
+ * `1 in a row > 0`); empty when the count is unknown (a resolve after a restart). The leak's field
+ * path is cut to `maxEvidence` characters.
  */
-export function countText(a: AlertItem): string {
+export function countText(a: AlertItem, maxEvidence = 200): string {
   if (a.evidence !== undefined) {
     const events = a.count !== undefined && a.count > 1 ? `, ${a.count} events` : '';
-    return `unscrubbed field ${bound(a.evidence.path, { max: 200 })} (${bound(a.evidence.rule, { max: 80 })})${events}`;
+    return `unscrubbed field ${bound(a.evidence.path, { max: maxEvidence })} (${bound(a.evidence.rule, { max: 80 })})${events}`;
   }
   if (a.count === undefined || a.threshold === undefined) return '';
   return a.windowMs !== undefined ? `${a.count} > ${a.threshold} in ${formatDuration(a.windowMs)}` : `${a.count} in a row > ${a.threshold}`;
