@@ -3,20 +3,13 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AuditwatchError } from '../errors.js';
 import { EVENT_STRING_FIELDS, type EventStringField } from '../events/audit-event.js';
-import { parseDuration } from './duration.js';
 import { ConfigInvalidError, configError, parseYaml, zodProblems, type ConfigProblem } from './yaml-errors.js';
+import { durationSchema } from './duration-schema.js';
 
 const fieldSchema = z.enum(EVENT_STRING_FIELDS);
 const matchValues = z.union([z.string(), z.array(z.string()).min(1)]);
 const whereSchema = z.partialRecord(fieldSchema, matchValues);
-const durationSchema = z.string().transform((s, ctx) => {
-  const ms = parseDuration(s);
-  if (ms === undefined || ms <= 0) {
-    ctx.issues.push({ code: 'custom', message: `"${s}" is not a duration (an integer then ms, s, m, h or d, e.g. 15m)`, input: s });
-    return z.NEVER;
-  }
-  return ms;
-});
+const positiveDuration = durationSchema(1, { example: '15m' });
 const groupBySchema = z
   .array(fieldSchema)
   .min(1)
@@ -35,7 +28,7 @@ export const thresholdDetectorSchema = z.strictObject({
   ...common,
   kind: z.literal('threshold'),
   where: whereSchema.default({}),
-  window: durationSchema,
+  window: positiveDuration,
   threshold: z.number().int().nonnegative(),
 });
 
@@ -59,7 +52,7 @@ export const leakDetectorSchema = z.strictObject({
   /** Which events are inspected; all by default. */
   where: whereSchema.default({}),
   /** The alert resolves once this long has passed (in event time) without a leak for the key. */
-  quiet: durationSchema,
+  quiet: positiveDuration,
   /** Field names (any depth, case-insensitive) whose presence with a value is a leak. */
   denyFields: z.array(z.string().min(1).max(200)).max(500).default([...DEFAULT_LEAK_DENY_FIELDS]),
   /** Dotted paths (array indices left out) where a deny-listed name is expected and harmless. */

@@ -4,22 +4,15 @@ import { z } from 'zod';
 import { AuditwatchError } from '../errors.js';
 import { formatOptionsSchema, inputFormatSchema } from '../events/formats/registry.js';
 import { DEFAULT_LIMITS, inputLimitsSchema } from '../events/limits.js';
-import { parseDuration } from './duration.js';
 import { configError, parseYaml, zodProblems } from './yaml-errors.js';
 import { kafkaSectionSchema } from './sections/kafka.js';
 import { alertingSectionSchema } from './sections/alerting.js';
 import { provisionSectionSchema } from './sections/provision.js';
 import { opsSectionSchema } from './sections/ops.js';
+import { durationSchema } from './duration-schema.js';
 
 /** A duration in config: "30s", "15m"... parsed to milliseconds. */
-export const durationMs = z.string().transform((s, ctx) => {
-  const ms = parseDuration(s);
-  if (ms === undefined) {
-    ctx.issues.push({ code: 'custom', message: `"${s}" is not a duration (an integer then ms, s, m, h or d)`, input: s });
-    return z.NEVER;
-  }
-  return ms;
-});
+export const durationMs = durationSchema(0);
 
 const inputSectionSchema = z.strictObject({
   /** Event format: `canonical` (default), a named adapter, or `auto` (README "Input formats"). */

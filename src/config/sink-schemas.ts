@@ -2,28 +2,14 @@
 // They live in config/ (config may not import sinks/); sinks/sink.ts pairs each with its
 // `create` function in the registry table.
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
 import { secretRefSchema } from './secret-ref.js';
+import { durationSchema } from './duration-schema.js';
 
 /** "30s", "15m"... → milliseconds (positive). */
-export const positiveDuration = z.string().transform((s, ctx) => {
-  const ms = parseDuration(s);
-  if (ms === undefined || ms <= 0) {
-    ctx.issues.push({ code: 'custom', message: `"${s}" is not a duration (an integer then ms, s, m, h or d, e.g. 30s)`, input: s });
-    return z.NEVER;
-  }
-  return ms;
-});
+export const positiveDuration = durationSchema(1, { example: '30s' });
 
 /** A duration that may be zero ("0s": e.g. groupWait 0 sends at once). */
-export const duration = z.string().transform((s, ctx) => {
-  const ms = parseDuration(s);
-  if (ms === undefined) {
-    ctx.issues.push({ code: 'custom', message: `"${s}" is not a duration (an integer then ms, s, m, h or d, e.g. 30s)`, input: s });
-    return z.NEVER;
-  }
-  return ms;
-});
+export const duration = durationSchema(0, { example: '30s' });
 
 export const rateLimitSchema = z.strictObject({
   /** Sustained requests per second. */

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AuditwatchError } from '../../errors.js';
 import type { Secret } from '../../text/secret.js';
-import { parseDuration } from '../duration.js';
 import { resolveSecret, secretRefSchema, type FileReader } from '../secret-ref.js';
+import { durationSchema } from '../duration-schema.js';
 
 /**
  * "5s", "1h"... → milliseconds; zero is refused (an interval of 0 would spin). A number is taken
@@ -14,14 +14,7 @@ import { resolveSecret, secretRefSchema, type FileReader } from '../secret-ref.j
  */
 const positiveMs = z.union([
   z.number().int().positive(),
-  z.string().transform((s, ctx) => {
-    const ms = parseDuration(s);
-    if (ms === undefined || ms <= 0) {
-      ctx.issues.push({ code: 'custom', message: `"${s}" is not a duration (an integer then ms, s, m, h or d, e.g. 5s)`, input: s });
-      return z.NEVER;
-    }
-    return ms;
-  }),
+  durationSchema(1, { example: '5s' }),
 ]);
 
 // host:port, with the host a name, IPv4 address or bracketed IPv6 address.

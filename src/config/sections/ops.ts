@@ -3,20 +3,12 @@
 // readable form for people); the dead-man's switch and the daily digest are cron jobs.
 import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
-import { parseDuration } from '../duration.js';
+import { durationSchema } from '../duration-schema.js';
 
 /** The Prometheus exporters' customary port for a Node process; free in the port registry's sense. */
 export const DEFAULT_HEALTH_PORT = 9464;
 
-const durationMs = (min: number, what: string) =>
-  z.string().transform((s, ctx) => {
-    const ms = parseDuration(s);
-    if (ms === undefined || ms < min) {
-      ctx.issues.push({ code: 'custom', message: `"${s}" is not a duration of at least ${what} (an integer then ms, s, m, h or d)`, input: s });
-      return z.NEVER;
-    }
-    return ms;
-  });
+const durationMs = (min: number, what: string) => durationSchema(min, { atLeast: what });
 
 const cron = z.string().refine((s) => validCron(s), { message: 'not a cron expression (5 fields, or 6 with seconds first: "*/30 * * * * *")' });
 

@@ -4,7 +4,7 @@
 // only, as the Datadog and Elastic docs recommend for automation).
 import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
-import { parseDuration } from '../duration.js';
+import { durationSchema } from '../duration-schema.js';
 
 /** Datadog sites by their documented short names → API host (docs.datadoghq.com/getting_started/site). */
 export const DATADOG_SITES = {
@@ -22,15 +22,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 export const envRefSchema = z.strictObject({ env: z.string().regex(ENV_NAME, 'env must be an environment variable name (letters, digits, _)') });
 export type EnvRef = z.infer<typeof envRefSchema>;
 
-const durationMs = (min: number, what: string) =>
-  z.string().transform((s, ctx) => {
-    const ms = parseDuration(s);
-    if (ms === undefined || ms < min) {
-      ctx.issues.push({ code: 'custom', message: `"${s}" is not a duration of at least ${what} (an integer then ms, s, m, h or d)`, input: s });
-      return z.NEVER;
-    }
-    return ms;
-  });
+const durationMs = (min: number, what: string) => durationSchema(min, { atLeast: what });
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const detectorId = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'a detector id');
