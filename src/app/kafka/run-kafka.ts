@@ -1,25 +1,11 @@
 // Runs the Kafka runtime until SIGTERM/SIGINT (or a failure it cannot recover from), then stops
 // it gracefully within 30 seconds. Exit code 0 after a clean stop.
-import type { DetectorDef } from '../../config/detectors.js';
-import type { KafkaSettings } from '../../config/sections/kafka.js';
-import type { ParseResult } from '../../events/parse.js';
-import type { Deliverer } from './deliver.js';
-import type { KafkaLog } from './log.js';
-import type { Readiness } from './readiness.js';
-import { KafkaRuntime } from './runtime.js';
+import { KafkaRuntime, type KafkaRuntimeOptions } from './runtime.js';
 
-export interface RunKafkaOptions {
-  readonly settings: KafkaSettings;
-  readonly defs: readonly DetectorDef[];
-  readonly latenessMs: number;
-  readonly maxBytes: number;
-  readonly decode?: (text: string) => ParseResult;
-  readonly deliverer: Deliverer;
-  readonly log: KafkaLog;
-  readonly readiness?: Readiness;
+/** What the runtime takes (as given to KafkaRuntime.start), and how the run ends. */
+export interface RunKafkaOptions extends Pick<KafkaRuntimeOptions, 'settings' | 'defs' | 'latenessMs' | 'maxBytes' | 'decode' | 'deliverer' | 'log' | 'readiness' | 'onCheckpoint'> {
   /** Called once the runtime runs (to wire metrics and readiness to it). */
   readonly onStarted?: (rt: KafkaRuntime) => void;
-  readonly onCheckpoint?: (partition: number, durationMs: number, bytes: number) => void;
   /** Resolves when the process should stop; default: the first SIGTERM or SIGINT. */
   readonly stopSignal?: Promise<string>;
   /** Rejects when something outside the runtime failed for good (the outbox). */
