@@ -23,6 +23,8 @@ export type DecodeResult =
   | { readonly ok: false; readonly rejection: Rejection; readonly format: FormatName | undefined };
 
 export interface Decoder {
+  /** What it was built from: plain data, so a decode worker can build the same decoder. */
+  readonly settings: DecoderSettings;
   readonly format: InputFormat;
   readonly limits: InputLimits;
   /** One message (a line, a Kafka record value) to an event or a rejection. Never throws. */
@@ -80,5 +82,5 @@ export function createDecoder(settings: DecoderSettings): Decoder {
     return { ok: true, event: bounded.event, format: format.name, truncated: bounded.truncated };
   }
 
-  return { format: settings.format, limits, decode };
+  return { settings, format: settings.format, limits, decode };
 }
