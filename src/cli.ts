@@ -36,6 +36,12 @@ function bytes(value: string): number {
   return n;
 }
 
+function threadCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new InvalidArgumentError('expected a number of threads from 0 to 64');
+  return n;
+}
+
 /** Repeatable and comma-separated: --window 30m --window 2h, or --window 30m,2h. */
 function windows(value: string, previous: number[]): number[] {
   const ms = value.split(',').map((v) => duration(v.trim()));
@@ -117,8 +123,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(formatOption())
     .addOption(callerOption())
     .addOption(callerFieldOption())
-    .action(async (file: string, o: { detectors?: string; lateness: number; maxBytes: number } & InputFlagOptions) => {
-      code = await replay({ input: file, detectorsDir: configDir(o.detectors, 'detectors'), latenessMs: o.lateness, maxBytes: o.maxBytes, inputFlags: inputFlags(o), stdout: process.stdout, stderr: process.stderr });
+    .addOption(new Option('--threads <n>', 'decode threads beside the main one (0: decode on the main thread)').argParser(threadCount).default(undefined, 'auto: one per core for a file of 8 MiB or more, else 0'))
+    .action(async (file: string, o: { detectors?: string; lateness: number; maxBytes: number; threads?: number } & InputFlagOptions) => {
+      code = await replay({ input: file, detectorsDir: configDir(o.detectors, 'detectors'), latenessMs: o.lateness, maxBytes: o.maxBytes, threads: o.threads, inputFlags: inputFlags(o), stdout: process.stdout, stderr: process.stderr });
     });
 
   program

@@ -1,7 +1,8 @@
 import type { Engine } from '../engine/engine.js';
 import type { Transition } from '../engine/transition.js';
+import type { AuditEvent } from '../events/audit-event.js';
 import { parseLine, type ParseResult } from '../events/parse.js';
-import { readLineBatches } from '../sources/lines.js';
+import { readLineBatches, type Line } from '../sources/lines.js';
 
 export interface RejectionSample {
   readonly line: number;
@@ -30,6 +31,23 @@ export class IngestCounters {
     if (this.samples.length < 5) this.samples.push({ line, reason, detail });
   }
 
+  /** What a decode worker counted for one piece of the input, whose line 1 is line `base` + 1 here. */
+  absorb(c: PieceTally, base: number): void {
+    this.read += c.read;
+    this.blank += c.blank;
+    this.rejected += c.rejected;
+    this.truncated += c.truncated;
+    // Merged in input order, so the maps keep the order in which reasons and formats first occurred.
+    for (const [f, n] of c.byFormat) this.byFormat.set(f, (this.byFormat.get(f) ?? 0) + n);
+    for (const [r, n] of c.rejectedByReason) this.rejectedByReason.set(r, (this.rejectedByReason.get(r) ?? 0) + n);
+    for (const s of c.samples) if (this.samples.length < 5) this.samples.push({ ...s, line: s.line + base });
+  }
+
+  /** The counts of a piece as plain data, for the thread that absorbs them. */
+  tally(): PieceTally {
+    return { read: this.read, blank: this.blank, rejected: this.rejected, truncated: this.truncated, byFormat: [...this.byFormat], rejectedByReason: [...this.rejectedByReason], samples: this.samples };
+  }
+
   countTransition(t: Transition): void {
     let c = this.transitionsByDetector.get(t.detector);
     if (c === undefined) {
@@ -39,6 +57,17 @@ export class IngestCounters {
     if (t.type === 'fired') c.fired++;
     else c.resolved++;
   }
+}
+
+/** The line counts of one piece of input (see absorb), as they cross between threads. */
+export interface PieceTally {
+  readonly read: number;
+  readonly blank: number;
+  readonly rejected: number;
+  readonly truncated: number;
+  readonly byFormat: readonly (readonly [string, number])[];
+  readonly rejectedByReason: readonly (readonly [string, number])[];
+  readonly samples: readonly RejectionSample[];
 }
 
 /** A decoded line; format decoders also say which format handled it and how many fields they cut. */
@@ -59,23 +88,9 @@ export async function ingestFile(engine: Engine, opts: IngestOptions, counters =
   const out: Transition[] = [];
   for await (const batch of readLineBatches(opts.input, opts.maxBytes)) {
     for (const line of batch) {
-      counters.read++;
-      if (line.oversized) {
-        counters.reject(line.n, 'too-large', `line is larger than ${opts.maxBytes} bytes`);
-        continue;
-      }
-      if (line.text.trim() === '') {
-        counters.blank++;
-        continue;
-      }
-      const res = decode(line.text);
-      if (res.format !== undefined) counters.byFormat.set(res.format, (counters.byFormat.get(res.format) ?? 0) + 1);
-      if (!res.ok) {
-        counters.reject(line.n, res.rejection.reason, res.rejection.detail);
-        continue;
-      }
-      if (res.truncated !== undefined) counters.truncated += res.truncated;
-      if (engine.process(res.event, out) === 'late') counters.late++;
+      const e = decodeLine(line, decode, opts.maxBytes, counters);
+      if (e === undefined) continue;
+      if (engine.process(e, out) === 'late') counters.late++;
       else counters.accepted++;
     }
     if (out.length > 0) {
@@ -85,6 +100,31 @@ export async function ingestFile(engine: Engine, opts: IngestOptions, counters =
     }
   }
   return counters;
+}
+
+/**
+ * One line through the decoder: counted in `counters` (read, blank, rejected, format, truncated);
+ * the event, if the line held a valid one, is returned for the engine. Shared by the serial path
+ * and the decode workers, so both count every line the same way.
+ */
+export function decodeLine(line: Line, decode: (text: string) => DecodeOutcome, maxBytes: number, counters: IngestCounters): AuditEvent | undefined {
+  counters.read++;
+  if (line.oversized) {
+    counters.reject(line.n, 'too-large', `line is larger than ${maxBytes} bytes`);
+    return undefined;
+  }
+  if (line.text.trim() === '') {
+    counters.blank++;
+    return undefined;
+  }
+  const res = decode(line.text);
+  if (res.format !== undefined) counters.byFormat.set(res.format, (counters.byFormat.get(res.format) ?? 0) + 1);
+  if (!res.ok) {
+    counters.reject(line.n, res.rejection.reason, res.rejection.detail);
+    return undefined;
+  }
+  if (res.truncated !== undefined) counters.truncated += res.truncated;
+  return res.event;
 }
 
 function pad(n: number): string {

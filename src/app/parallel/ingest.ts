@@ -1,0 +1,58 @@
+import type { Engine } from '../../engine/engine.js';
+import type { Transition } from '../../engine/transition.js';
+import { readPieces } from '../../sources/lines.js';
+import { IngestCounters } from '../ingest.js';
+import type { DecodedPiece, DecodeSetup } from './piece.js';
+import { eachEvent } from './piece.js';
+import { DecodePool } from './pool.js';
+
+export interface ParallelIngestOptions {
+  readonly input: string;
+  readonly setup: DecodeSetup;
+  /** Decode threads besides this one, which reads the input and runs the engine. */
+  readonly threads: number;
+  /** Called with the transitions of each piece of input, in order. */
+  readonly onTransitions: (ts: readonly Transition[]) => void | Promise<void>;
+}
+
+/**
+ * ingestFile with the decoding (JSON, schema, leak scan) spread over worker threads. The engine
+ * still sees every event on this thread, in input order, so the transitions, the counts and the
+ * summary are those of the serial path (tests compare the two byte for byte).
+ */
+export async function ingestFileParallel(engine: Engine, opts: ParallelIngestOptions, counters = new IngestCounters()): Promise<IngestCounters> {
+  const pool = new DecodePool(opts.threads, opts.setup);
+  const inFlight: Promise<DecodedPiece>[] = [];
+  const out: Transition[] = [];
+  let base = 0;
+  const process = (e: Parameters<Engine['process']>[0]): void => {
+    if (engine.process(e, out) === 'late') counters.late++;
+    else counters.accepted++;
+  };
+  const applyNext = async (): Promise<void> => {
+    const piece = await (inFlight.shift() as Promise<DecodedPiece>);
+    counters.absorb(piece.tally, base);
+    base += piece.tally.read;
+    eachEvent(piece, opts.setup.fields, process);
+    if (out.length > 0) {
+      for (const t of out) counters.countTransition(t);
+      await opts.onTransitions(out.slice());
+      out.length = 0;
+    }
+  };
+  try {
+    for await (const pieces of readPieces(opts.input, opts.setup.maxBytes)) {
+      for (const p of pieces) {
+        inFlight.push(pool.decode(p));
+        // Two pieces per thread keep every thread busy while bounding what is held in memory.
+        while (inFlight.length >= 2 * opts.threads) await applyNext();
+      }
+    }
+    while (inFlight.length > 0) await applyNext();
+  } finally {
+    // Pieces still in flight after a failure are dropped with their threads.
+    for (const p of inFlight) p.catch(() => undefined);
+    await pool.close();
+  }
+  return counters;
+}
