@@ -123,7 +123,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(formatOption())
     .addOption(callerOption())
     .addOption(callerFieldOption())
-    .addOption(new Option('--threads <n>', 'decode threads beside the main one (0: decode on the main thread)').argParser(threadCount).default(undefined, 'auto: one per core for a file of 8 MiB or more, else 0'))
+    .addOption(new Option('--threads <n>', 'decode threads beside the main one (0: decode on the main thread)').argParser(threadCount).default(undefined, 'auto: one per core but one (at most 4) for a file of 8 MiB or more, else 0'))
     .action(async (file: string, o: { detectors?: string; lateness: number; maxBytes: number; threads?: number } & InputFlagOptions) => {
       code = await replay({ input: file, detectorsDir: configDir(o.detectors, 'detectors'), latenessMs: o.lateness, maxBytes: o.maxBytes, threads: o.threads, inputFlags: inputFlags(o), stdout: process.stdout, stderr: process.stderr });
     });

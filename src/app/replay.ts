@@ -30,16 +30,17 @@ export interface ReplayOptions {
 const PARALLEL_FROM_BYTES = 8 * 1024 * 1024;
 
 /**
- * Decoding is most of a replay's work and runs on other threads; the engine stays on this one.
- * One decode thread per core (the main thread's share is small) for a large file; none for
- * small files and stdin, whose size is unknown.
+ * Decoding is most of a replay's work and can run on other threads; the engine stays on this one,
+ * which also decodes whatever the threads cannot take. One thread per core besides this one, for
+ * a file large enough to repay their start (about a quarter of a second of CPU each); none for
+ * small files and for stdin, whose size is unknown.
  */
 function autoThreads(input: string): number {
   if (input === '-') return 0;
   const cores = availableParallelism();
   if (cores < 2) return 0;
   try {
-    return statSync(input).size >= PARALLEL_FROM_BYTES ? Math.min(cores, 4) : 0;
+    return statSync(input).size >= PARALLEL_FROM_BYTES ? Math.min(cores - 1, 4) : 0;
   } catch {
     // Unreadable: the reader reports it with the file's name.
     return 0;

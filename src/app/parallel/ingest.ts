@@ -9,7 +9,7 @@ import { DecodePool } from './pool.js';
 export interface ParallelIngestOptions {
   readonly input: string;
   readonly setup: DecodeSetup;
-  /** Decode threads besides this one, which reads the input and runs the engine. */
+  /** Decode threads besides this one, which reads the input, runs the engine and decodes what the threads cannot take. */
   readonly threads: number;
   /** Called with the transitions of each piece of input, in order. */
   readonly onTransitions: (ts: readonly Transition[]) => void | Promise<void>;
@@ -22,15 +22,22 @@ export interface ParallelIngestOptions {
  */
 export async function ingestFileParallel(engine: Engine, opts: ParallelIngestOptions, counters = new IngestCounters()): Promise<IngestCounters> {
   const pool = new DecodePool(opts.threads, opts.setup);
-  const inFlight: Promise<DecodedPiece>[] = [];
+  // Pieces in input order, decoded or on their way.
+  const queue: Slot[] = [];
   const out: Transition[] = [];
   let base = 0;
+  let atThreads = 0;
   const process = (e: Parameters<Engine['process']>[0]): void => {
     if (engine.process(e, out) === 'late') counters.late++;
     else counters.accepted++;
   };
   const applyNext = async (): Promise<void> => {
-    const piece = await (inFlight.shift() as Promise<DecodedPiece>);
+    const slot = queue.shift() as Slot;
+    let piece = slot.piece;
+    if (piece === undefined) {
+      piece = await (slot.pending as Promise<DecodedPiece>);
+      atThreads--;
+    }
     counters.absorb(piece.tally, base);
     base += piece.tally.read;
     eachEvent(piece, opts.setup.fields, process);
@@ -43,16 +50,38 @@ export async function ingestFileParallel(engine: Engine, opts: ParallelIngestOpt
   try {
     for await (const pieces of readPieces(opts.input, opts.setup.maxBytes)) {
       for (const p of pieces) {
-        inFlight.push(pool.decode(p));
-        // Two pieces per thread keep every thread busy while bounding what is held in memory.
-        while (inFlight.length >= 2 * opts.threads) await applyNext();
+        while (queue.length > 0 && (queue[0] as Slot).ready) await applyNext();
+        if (atThreads < 2 * opts.threads) {
+          // Two pieces per thread keep every thread busy while bounding what is held in memory.
+          queue.push(slotFor(pool.decode(p)));
+          atThreads++;
+        } else {
+          // The threads have enough: rather than wait for them, this thread decodes one itself.
+          queue.push({ ready: true, piece: pool.decodeHere(p) });
+        }
+        while (queue.length > 4 * opts.threads + 2) await applyNext();
       }
     }
-    while (inFlight.length > 0) await applyNext();
+    while (queue.length > 0) await applyNext();
   } finally {
     // Pieces still in flight after a failure are dropped with their threads.
-    for (const p of inFlight) p.catch(() => undefined);
+    for (const s of queue) s.pending?.catch(() => undefined);
     await pool.close();
   }
   return counters;
+}
+
+interface Slot {
+  ready: boolean;
+  piece?: DecodedPiece;
+  pending?: Promise<DecodedPiece>;
+}
+
+function slotFor(pending: Promise<DecodedPiece>): Slot {
+  const slot: Slot = { ready: false, pending };
+  pending.then(
+    () => (slot.ready = true),
+    () => (slot.ready = true),
+  );
+  return slot;
 }

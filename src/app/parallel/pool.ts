@@ -49,6 +49,11 @@ export class DecodePool {
     });
   }
 
+  /** Decodes on the calling thread, as a decode thread would. */
+  decodeHere(piece: Piece): DecodedPiece {
+    return this.local(piece);
+  }
+
   decode(piece: Piece): Promise<DecodedPiece> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     // The mark of a skipped line carries no bytes: nothing to hand off.
