@@ -20,6 +20,7 @@ import { KafkaRuntime } from '../src/app/kafka/runtime.js';
 import { kafkaForTests, stopPrivateServices, uniqueGroup, uniqueTopic } from '../test/services/global.js';
 import type { Row } from './engine.bench.js';
 import { syntheticEvents, toLine } from './gen.js';
+import { machineBusy } from './machine.js';
 
 const { Kafka, logLevel } = kafkajs;
 const PARTITIONS = 6;
@@ -136,6 +137,7 @@ async function throughput(kafka: InstanceType<typeof Kafka>, brokers: string[], 
   const deliverer = new CountingDeliverer();
   let maxLag = 0;
   const cpu0 = process.cpuUsage();
+  const busy = machineBusy();
   const t0 = performance.now();
   const rt = await profiled(async () => {
     const rt = await start(brokers, uniqueGroup('bench-throughput'), topic, defs, deliverer);
@@ -154,10 +156,14 @@ async function throughput(kafka: InstanceType<typeof Kafka>, brokers: string[], 
   const cpu = process.cpuUsage(cpu0);
   const cpuPerEvent = (cpu.user + cpu.system) / n;
   const rate = n / seconds;
+  const machine = busy();
+  const ownCores = (cpu.user + cpu.system) / 1e6 / seconds;
+  // The broker runs on the same machine: say how much of it was left.
+  const load = machine === undefined ? '' : `; machine busy ${machine.busyCores.toFixed(2)} of ${machine.cores} cores, this process ${ownCores.toFixed(2)}, the rest mostly the broker`;
   await rt.stop();
   return [
     {
-      name: `consume + detect, 1 instance, ${PARTITIONS} partitions, ${fmt(n)} events of ~${fmt(bytes)} B, group join included (${cpuPerEvent.toFixed(1)} µs CPU per event in this process; lag at most ${fmt(maxLag)}, 0 at the end; ${fmt(deliverer.count)} alerts)`,
+      name: `consume + detect, 1 instance, ${PARTITIONS} partitions, ${fmt(n)} events of ~${fmt(bytes)} B, group join included (${cpuPerEvent.toFixed(1)} µs CPU per event in this process; lag at most ${fmt(maxLag)}, 0 at the end; ${fmt(deliverer.count)} alerts${load})`,
       value: `${fmt(rate)} events/s`,
       baseline: `${fmt(produceRate)} events/s (broker taking the same events from a kafkajs producer)`,
       ratio: `${(rate / produceRate).toFixed(2)}x`,
