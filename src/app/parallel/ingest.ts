@@ -51,15 +51,15 @@ export async function ingestFileParallel(engine: Engine, opts: ParallelIngestOpt
     for await (const pieces of readPieces(opts.input, opts.setup.maxBytes)) {
       for (const p of pieces) {
         while (queue.length > 0 && (queue[0] as Slot).ready) await applyNext();
-        if (atThreads < 2 * opts.threads) {
-          // Two pieces per thread keep every thread busy while bounding what is held in memory.
+        if (atThreads < 4 * opts.threads) {
+          // Four pieces per thread (about 4 MiB) keep a thread busy while this one decodes a piece itself.
           queue.push(slotFor(pool.decode(p)));
           atThreads++;
         } else {
           // The threads have enough: rather than wait for them, this thread decodes one itself.
           queue.push({ ready: true, piece: pool.decodeHere(p) });
         }
-        while (queue.length > 4 * opts.threads + 2) await applyNext();
+        while (queue.length > 6 * opts.threads + 2) await applyNext();
       }
     }
     while (queue.length > 0) await applyNext();
