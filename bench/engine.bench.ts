@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { loadDetectors } from '../src/config/detectors.js';
 import { Engine } from '../src/engine/engine.js';
 import type { Transition } from '../src/engine/transition.js';
-import { replay } from '../src/app/replay.js';
+import type { replay as replayFn } from '../src/app/replay.js';
 import { NaiveEngine } from './naive.js';
 import { mulberry32 } from '../src/random.js';
 import { syntheticEvents, toLine } from './gen.js';
@@ -131,7 +131,17 @@ function engineRows(): Row[] {
 
 const NAMED = ['rate-limit-burst', 'error-streak', 'denial-spike'];
 
+/**
+ * The built CLI's replay (npm run bench builds first), as `auditwatch replay` runs: decode threads
+ * started from the TypeScript sources would compile them all again, a cost the product never pays.
+ */
+async function builtReplay(): Promise<typeof replayFn> {
+  const mod = (await import(new URL('../dist/src/app/replay.js', import.meta.url).href)) as { replay: typeof replayFn };
+  return mod.replay;
+}
+
 async function replayRows(): Promise<Row[]> {
+  const replay = await builtReplay();
   const dir = mkdtempSync(join(tmpdir(), 'auditwatch-bench-'));
   try {
     const file = join(dir, 'replay.jsonl');
