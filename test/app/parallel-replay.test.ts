@@ -2,6 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { replay } from '../../src/app/replay.js';
+import { decodeSetup } from '../../src/app/parallel/piece.js';
+import { DecodePool } from '../../src/app/parallel/pool.js';
 import { mulberry32 } from '../../src/random.js';
 import { readPieces, OVERSIZED } from '../../src/sources/lines.js';
 import { cli } from '../helpers/cli.js';
@@ -136,5 +138,19 @@ describe('readPieces', () => {
     }
     assert.equal(oversized, 1);
     assert.ok(count > 2, `${count} pieces`);
+  });
+});
+
+describe('DecodePool', () => {
+  it('fails the pieces in hand with the thread that ended, instead of leaving them pending', async () => {
+    const setup = decodeSetup([], { format: 'canonical' }, 4096);
+    const pool = new DecodePool(1, setup);
+    const line = Buffer.from(JSON.stringify({ callerId: 'c', tool: 't', outcome: 'success', timestamp: '2026-03-05T10:00:00Z' }) + '\n');
+    const first = await pool.decode(line);
+    assert.equal(first.count, 1);
+    const pending = pool.decode(Buffer.concat(Array.from({ length: 20_000 }, () => line)));
+    await pool.close();
+    await assert.rejects(pending, /decode thread 1 exited .* with pieces in hand/);
+    await assert.rejects(pool.decode(line), /decode thread 1 exited/);
   });
 });
