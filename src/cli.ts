@@ -49,6 +49,7 @@ function windows(value: string, previous: number[]): number[] {
   return [...previous, ...ms];
 }
 
+const threadsOption = () => new Option('--threads <n>', 'decode threads beside the main one (0: decode on the main thread)').argParser(threadCount).default(undefined, 'auto: one per core but one (at most 4) for a file of 8 MiB or more, else 0');
 const latenessOption = () => new Option('--lateness <duration>', 'allowed lateness: events older than the newest minus this are dropped as late').argParser(duration).default(DEFAULT_LATENESS_MS, '30s');
 const detectorsOption = () => new Option('--detectors <dir>', 'directory of detector YAML files (default: ./detectors, else the bundled ones)');
 const maxBytesOption = () => new Option('--max-bytes <n>', 'largest accepted event in bytes').argParser(bytes).default(1024 * 1024, '1 MiB');
@@ -123,7 +124,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(formatOption())
     .addOption(callerOption())
     .addOption(callerFieldOption())
-    .addOption(new Option('--threads <n>', 'decode threads beside the main one (0: decode on the main thread)').argParser(threadCount).default(undefined, 'auto: one per core but one (at most 4) for a file of 8 MiB or more, else 0'))
+    .addOption(threadsOption())
     .action(async (file: string, o: { detectors?: string; lateness: number; maxBytes: number; threads?: number } & InputFlagOptions) => {
       code = await replay({ input: file, detectorsDir: configDir(o.detectors, 'detectors'), latenessMs: o.lateness, maxBytes: o.maxBytes, threads: o.threads, inputFlags: inputFlags(o), stdout: process.stdout, stderr: process.stderr });
     });
@@ -140,8 +141,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--window <durations>', 'alternative window(s) for the what-if tables; repeat or separate with commas (e.g. 30m,2h)').argParser(windows).default([], 'none'))
     .option('--report <file>', 'also write a self-contained HTML report with charts')
     .addOption(maxBytesOption())
-    .action(async (file: string, o: { detectors?: string; lateness: number; window: number[]; report?: string; maxBytes: number } & InputFlagOptions) => {
-      code = await backtest({ input: file, detectorsDir: configDir(o.detectors, 'detectors'), latenessMs: o.lateness, windowsMs: o.window, reportFile: o.report, maxBytes: o.maxBytes, inputFlags: inputFlags(o), stdout: process.stdout, stderr: process.stderr });
+    .addOption(threadsOption())
+    .action(async (file: string, o: { detectors?: string; lateness: number; window: number[]; report?: string; maxBytes: number; threads?: number } & InputFlagOptions) => {
+      code = await backtest({ input: file, detectorsDir: configDir(o.detectors, 'detectors'), latenessMs: o.lateness, windowsMs: o.window, reportFile: o.report, maxBytes: o.maxBytes, threads: o.threads, inputFlags: inputFlags(o), stdout: process.stdout, stderr: process.stderr });
     });
 
   const silence = program.command('silence').description('silence alerts for a while (alerts/silences.yaml): add, list, expire');

@@ -8,7 +8,8 @@ import { loadDetectors } from '../config/detectors.js';
 import { loadRuntimeConfig } from '../config/runtime.js';
 import { AuditwatchError } from '../errors.js';
 import { DEFAULT_MAX_BYTES } from '../events/parse.js';
-import { formatSummary, ingestFile, type IngestCounters } from './ingest.js';
+import { formatSummary, type IngestCounters } from './ingest.js';
+import { ingestInput } from './parallel/choose.js';
 import { inputDecoder, type InputFlags } from './input.js';
 
 export interface BacktestOptions {
@@ -18,6 +19,8 @@ export interface BacktestOptions {
   /** Alternative windows for the what-if tables of threshold detectors. */
   readonly windowsMs: readonly number[];
   readonly maxBytes?: number;
+  /** Decode threads beside the main one, as replay's; undefined picks. */
+  readonly threads?: number;
   /** --format, --caller, --caller-field; input.format and input.formats of auditwatch.yaml otherwise (as replay). */
   readonly inputFlags?: Omit<InputFlags, 'maxBytes'>;
   /** Environment for the auditwatch.yaml lookup (default: process.env). */
@@ -40,10 +43,10 @@ export async function runBacktest(opts: Omit<BacktestOptions, 'stdout' | 'stderr
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const decoder = inputDecoder({ ...opts.inputFlags, maxBytes }, config.input);
   const bt = Backtester.create(defs, { latenessMs: opts.latenessMs, windowsMs: opts.windowsMs });
-  const counters = await ingestFile(bt, {
+  const counters = await ingestInput(bt, defs, decoder, {
     input: opts.input,
     maxBytes,
-    decode: decoder.decode,
+    threads: opts.threads,
     // The transitions themselves are replay's business; the backtest only counts them.
     onTransitions: () => {},
   });

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { replay } from '../../src/app/replay.js';
+import { backtest } from '../../src/app/backtest.js';
 import { decodeSetup } from '../../src/app/parallel/piece.js';
 import { DecodePool } from '../../src/app/parallel/pool.js';
 import { mulberry32 } from '../../src/random.js';
@@ -114,6 +115,25 @@ describe('replay on decode threads', () => {
     const bad = await cli(['replay', file, '--threads', 'many']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--threads.*expected a number of threads/);
+  });
+});
+
+describe('backtest on decode threads', () => {
+  it('gives the tables and the summary of the serial backtest, what-if windows included', async () => {
+    const t = tempDir();
+    const file = t.write('bt.jsonl', hostileStream(30_000, 13));
+    const run = async (threads: number): Promise<{ stdout: string; stderr: string }> => {
+      const stdout = capture();
+      const stderr = capture();
+      const code = await backtest({ input: file, detectorsDir: 'detectors', latenessMs: 30_000, windowsMs: [600_000, 7_200_000], maxBytes: 4096, threads, stdout: stdout.stream, stderr: stderr.stream });
+      assert.equal(code, 0);
+      return { stdout: stdout.text(), stderr: stderr.text() };
+    };
+    const serial = await run(0);
+    assert.match(serial.stderr, /rate-limit-burst +fired +[1-9]/);
+    const parallel = await run(2);
+    assert.equal(parallel.stderr, serial.stderr);
+    assert.equal(parallel.stdout, serial.stdout);
   });
 });
 
