@@ -112,6 +112,13 @@ describe('replay on decode threads', () => {
     assert.equal(parallel.stdout, serial.stdout);
     assert.equal(parallel.stderr, serial.stderr);
     assert.ok(serial.stdout.length > 0);
+    const piped = await cli(['replay', '-', '--threads', '2'], { stdin: hostileStream(6_000, 5) });
+    assert.equal(piped.stdout, serial.stdout);
+    const missing = [await cli(['replay', '/nonexistent/in.jsonl', '--threads', '0']), await cli(['replay', '/nonexistent/in.jsonl', '--threads', '2'])];
+    assert.equal(missing[1]?.code, missing[0]?.code);
+    assert.notEqual(missing[1]?.code, 0);
+    assert.equal(missing[1]?.stderr, missing[0]?.stderr);
+    assert.match(missing[1]?.stderr ?? '', /\/nonexistent\/in\.jsonl/);
     const bad = await cli(['replay', file, '--threads', 'many']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--threads.*expected a number of threads/);
