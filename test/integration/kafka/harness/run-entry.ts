@@ -3,6 +3,7 @@
 // fraction of the time (the full CLI loads every command's dependencies). The CLI wiring itself
 // is covered by the tests that run the real CLI (errors.test.ts).
 import { kafkaRuntimeConfig, runKafkaFromConfig } from '../../../../src/app/kafka/from-config.js';
+import { exitWhenDone } from '../../../../src/exit.js';
 
 async function main(): Promise<number> {
   const config = kafkaRuntimeConfig(undefined, process.env);
@@ -13,12 +14,4 @@ async function main(): Promise<number> {
   return runKafkaFromConfig({ config, env: process.env, stdout: process.stdout, stderr: process.stderr });
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`auditwatch: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+exitWhenDone(main());
