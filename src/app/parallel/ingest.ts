@@ -1,5 +1,6 @@
 import type { Engine } from '../../engine/engine.js';
 import type { Transition } from '../../engine/transition.js';
+import type { AuditEvent } from '../../events/audit-event.js';
 import { readPieces } from '../../sources/lines.js';
 import { IngestCounters } from '../ingest.js';
 import type { DecodedPiece, DecodeSetup } from './piece.js';
@@ -27,7 +28,7 @@ export async function ingestFileParallel(engine: Engine, opts: ParallelIngestOpt
   const out: Transition[] = [];
   let base = 0;
   let atThreads = 0;
-  const process = (e: Parameters<Engine['process']>[0]): void => {
+  const feed = (e: AuditEvent): void => {
     if (engine.process(e, out) === 'late') counters.late++;
     else counters.accepted++;
   };
@@ -40,7 +41,7 @@ export async function ingestFileParallel(engine: Engine, opts: ParallelIngestOpt
     }
     counters.absorb(piece.tally, base);
     base += piece.tally.read;
-    eachEvent(piece, opts.setup.fields, process);
+    eachEvent(piece, opts.setup.fields, feed);
     if (out.length > 0) {
       for (const t of out) counters.countTransition(t);
       await opts.onTransitions(out.slice());
