@@ -6,11 +6,12 @@ import { copyFileSync, mkdirSync, writeFileSync, mkdtempSync, rmSync } from 'nod
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { loadDetectors } from '../src/config/detectors.js';
 import { Engine } from '../src/engine/engine.js';
 import type { Transition } from '../src/engine/transition.js';
 import type { replay as replayFn } from '../src/app/replay.js';
+import { startWorker } from '../src/app/parallel/thread.js';
 import { NaiveEngine } from './naive.js';
 import { mulberry32 } from '../src/random.js';
 import { syntheticEvents, toLine } from './gen.js';
@@ -189,9 +190,6 @@ async function replayRows(): Promise<Row[]> {
   }
 }
 
-// A worker does not inherit the main thread's TypeScript loader on Node 20: it registers it first.
-const WORKER_BOOT = `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(new URL('./decode-worker.ts', import.meta.url).href)}); })`;
-
 /**
  * Decodes `text` in `workers` threads at once, one share each: whatever a replay hands to other
  * threads, it cannot decode faster than this on this machine, and it still has to detect.
@@ -202,7 +200,7 @@ async function decodeCeiling(text: Buffer, workers: number): Promise<{ workers: 
   cuts.push(text.length);
   let best = { workers, wall: 0, perThread: [] as number[] };
   for (let round = 0; round < 2; round++) {
-    const started = Array.from({ length: workers }, (_, i) => new Worker(WORKER_BOOT, { eval: true, workerData: { bytes: new Uint8Array(text.subarray(cuts[i], cuts[i + 1])) } }));
+    const started = Array.from({ length: workers }, (_, i) => startWorker(new URL('./decode-worker.ts', import.meta.url), { bytes: new Uint8Array(text.subarray(cuts[i], cuts[i + 1])) }));
     const next = (w: Worker): Promise<unknown> =>
       new Promise((resolve, reject) => {
         w.once('message', resolve);

@@ -1,7 +1,7 @@
 import type { Engine } from '../../engine/engine.js';
 import type { Transition } from '../../engine/transition.js';
 import type { AuditEvent } from '../../events/audit-event.js';
-import { readPieces } from '../../sources/lines.js';
+import { OVERSIZED, readPieces } from '../../sources/lines.js';
 import { IngestCounters } from '../ingest.js';
 import type { DecodedPiece, DecodeSetup } from './piece.js';
 import { eachEvent } from './piece.js';
@@ -52,12 +52,13 @@ export async function ingestFileParallel(engine: Engine, opts: ParallelIngestOpt
     for await (const pieces of readPieces(opts.input, opts.setup.maxBytes)) {
       for (const p of pieces) {
         while (queue.length > 0 && (queue[0] as Slot).ready) await applyNext();
-        if (atThreads < 4 * opts.threads) {
+        if (p !== OVERSIZED && atThreads < 4 * opts.threads) {
           // Four pieces per thread (about 4 MiB) keep a thread busy while this one decodes a piece itself.
           queue.push(slotFor(pool.decode(p)));
           atThreads++;
         } else {
-          // The threads have enough: rather than wait for them, this thread decodes one itself.
+          // The mark of a skipped line has no bytes to hand off; otherwise the threads have
+          // enough, and rather than wait for them this thread decodes one itself.
           queue.push({ ready: true, piece: pool.decodeHere(p) });
         }
         while (queue.length > 6 * opts.threads + 2) await applyNext();

@@ -85,7 +85,10 @@ export function pieceDecoder(setup: DecodeSetup): (piece: Piece) => DecodedPiece
 export function eachEvent(p: DecodedPiece, fields: readonly OptionalStringField[], each: (e: AuditEvent) => void): void {
   const stride = 3 + fields.length;
   // Offset of each optional field within an event's strings, or -1 when it was not handed back.
-  const [session, hash, errorType, version] = OPTIONAL.map((f) => (fields.includes(f) ? 3 + fields.indexOf(f) : -1)) as [number, number, number, number];
+  const [session, hash, errorType, version] = OPTIONAL.map((f) => {
+    const k = fields.indexOf(f);
+    return k === -1 ? -1 : 3 + k;
+  }) as [number, number, number, number];
   const s = p.strings;
   const opt = (j: number, k: number): string | undefined => (k === -1 ? undefined : (s[j + k] ?? undefined));
   let next = 0;

@@ -1,7 +1,8 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { AuditwatchError } from '../../errors.js';
-import { OVERSIZED, type Piece } from '../../sources/lines.js';
+import type { Piece } from '../../sources/lines.js';
 import { pieceDecoder, type DecodedPiece, type DecodeSetup } from './piece.js';
+import { startWorker } from './thread.js';
 import type { PieceRequest } from './worker.js';
 
 interface Pending {
@@ -9,18 +10,12 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-// From the TypeScript sources (tests, tsx), a worker has to register the loader itself: Node 20
-// does not pass the main thread's loader on to workers.
-function startWorker(setup: DecodeSetup): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), { workerData: setup });
-  const target = JSON.stringify(new URL('./worker.ts', here).href);
-  return new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${target}); })`, { eval: true, workerData: setup });
-}
+/** The worker module beside this one: worker.ts from the sources, worker.js once built. */
+const WORKER = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
 /**
- * Decode threads. decode() sends a piece to the next thread in turn and resolves with its
- * columns; callers await them in the order they sent them, which is the input's order.
+ * Decode threads. decode() resolves with a piece's columns; callers await them in the order
+ * they sent them, which is the input's order. decodeHere() does the same work on this thread.
  */
 export class DecodePool {
   private readonly workers: Worker[];
@@ -29,13 +24,10 @@ export class DecodePool {
   private nextId = 0;
   private failure: Error | undefined;
 
-  constructor(
-    readonly threads: number,
-    setup: DecodeSetup,
-  ) {
+  constructor(threads: number, setup: DecodeSetup) {
     this.local = pieceDecoder(setup);
     this.workers = Array.from({ length: threads }, (_, i) => {
-      const w = startWorker(setup);
+      const w = startWorker(WORKER, setup);
       w.on('message', (m: { id: number; piece: DecodedPiece }) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
@@ -54,10 +46,9 @@ export class DecodePool {
     return this.local(piece);
   }
 
-  decode(piece: Piece): Promise<DecodedPiece> {
+  /** Sends whole lines to the next thread in turn. */
+  decode(piece: Buffer): Promise<DecodedPiece> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    // The mark of a skipped line carries no bytes: nothing to hand off.
-    if (piece === OVERSIZED) return Promise.resolve(this.local(piece));
     const id = this.nextId++;
     // A copy the thread can own: the reader's buffer may share memory with the next chunk.
     const bytes = new Uint8Array(piece);
