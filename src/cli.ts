@@ -49,7 +49,8 @@ function windows(value: string, previous: number[]): number[] {
   return [...previous, ...ms];
 }
 
-const threadsOption = () => new Option('--threads <n>', 'decode threads beside the main one (0: decode on the main thread)').argParser(threadCount).default(undefined, 'auto: one per core but one (at most 4) for a file of 8 MiB or more, else 0');
+// No .default(): commander shows no default whose value is undefined, so the rule is in the text.
+const threadsOption = () => new Option('--threads <n>', 'decode threads beside the main one; 0 decodes on the main thread (default: one per core but one, at most 4, for a file of 8 MiB or more; 0 for smaller files and stdin)').argParser(threadCount);
 const latenessOption = () => new Option('--lateness <duration>', 'allowed lateness: events older than the newest minus this are dropped as late').argParser(duration).default(DEFAULT_LATENESS_MS, '30s');
 const detectorsOption = () => new Option('--detectors <dir>', 'directory of detector YAML files (default: ./detectors, else the bundled ones)');
 const maxBytesOption = () => new Option('--max-bytes <n>', 'largest accepted event in bytes').argParser(bytes).default(1024 * 1024, '1 MiB');

@@ -119,6 +119,11 @@ describe('replay on decode threads', () => {
     assert.notEqual(missing[1]?.code, 0);
     assert.equal(missing[1]?.stderr, missing[0]?.stderr);
     assert.match(missing[1]?.stderr ?? '', /\/nonexistent\/in\.jsonl/);
+    // The default is only in the help text (commander shows no undefined default): it must be there.
+    for (const command of ['replay', 'backtest']) {
+      const help = (await cli([command, '--help'])).stdout.replace(/\s+/g, ' ');
+      assert.match(help, /--threads <n> decode threads beside the main one; 0 decodes on the main thread \(default: one per core but one, at most 4, for a file of 8 MiB or more; 0 for smaller files and stdin\)/, command);
+    }
     const bad = await cli(['replay', file, '--threads', 'many']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--threads.*expected a number of threads/);
