@@ -7,6 +7,21 @@ export interface Sequence {
   value: number;
 }
 
+/**
+ * A lower bound, shared by the detectors of one engine, on the earliest event time at which any
+ * of them has watermark-driven work (a resolve or an expiry). A detector lowers it whenever it
+ * schedules something; the engine raises it again after doing the work. Most events advance the
+ * watermark without reaching it, and then cost no call into the detectors' queues.
+ */
+export interface Agenda {
+  due: number;
+}
+
+/** Lowers the agenda to `at` if that is earlier. */
+export function scheduleAt(agenda: Agenda, at: number): void {
+  if (at < agenda.due) agenda.due = at;
+}
+
 export interface DetectorStats {
   readonly keys: number;
   readonly active: number;
@@ -29,6 +44,11 @@ export interface DetectorRuntime {
   resolveNext(out: Transition[]): void;
   /** Forgets state no question at or after `floor` can need. */
   expire(floor: number): void;
+  /**
+   * A lower bound on the earliest time this detector has work at: a pending resolve time, or an
+   * expiry (expire(floor) with floor at or after it may forget something); Infinity if none.
+   */
+  nextDue(): number;
   stats(): DetectorStats;
   snapshot(): DetectorSnapshot;
   restore(s: DetectorSnapshot): void;

@@ -2,7 +2,7 @@ import type { DetectorDef } from '../config/detectors.js';
 import type { AuditEvent } from '../events/audit-event.js';
 import { compileDetector } from './compile.js';
 import { outcomeBit } from './match.js';
-import type { DetectorRuntime, DetectorStats, Sequence } from './detector.js';
+import type { Agenda, DetectorRuntime, DetectorStats, Sequence } from './detector.js';
 import type { EngineSnapshot } from './snapshot.js';
 import type { Transition } from './transition.js';
 
@@ -22,6 +22,7 @@ export type Verdict = 'accepted' | 'late';
 export class Engine {
   private readonly detectors: readonly DetectorRuntime[];
   private readonly seq: Sequence = { value: 0 };
+  private readonly agenda: Agenda = { due: Infinity };
   private readonly lateness: number;
   private maxTs = -Infinity;
   private floor = -Infinity;
@@ -33,7 +34,7 @@ export class Engine {
     options: EngineOptions,
   ) {
     this.lateness = options.latenessMs;
-    this.detectors = defs.map((d) => compileDetector(d, this.seq));
+    this.detectors = defs.map((d) => compileDetector(d, this.seq, this.agenda));
   }
 
   /** Processes one event; transitions it causes are appended to `out`, in the order they occur. */
@@ -49,11 +50,22 @@ export class Engine {
     for (const d of this.detectors) if ((d.outcomes & bit) !== 0) d.apply(e, floor, out);
     const next = this.maxTs - this.lateness;
     if (next > floor) {
-      this.resolveBefore(next, out);
-      for (const d of this.detectors) d.expire(next);
+      // Resolves due before `next` and expiries at or before it; nothing is scheduled that early
+      // unless the agenda says so.
+      if (next >= this.agenda.due) this.advance(next, out);
       this.floor = next;
     }
     return 'accepted';
+  }
+
+  private advance(next: number, out: Transition[]): void {
+    this.resolveBefore(next, out);
+    let due = Infinity;
+    for (const d of this.detectors) {
+      d.expire(next);
+      due = Math.min(due, d.nextDue());
+    }
+    this.agenda.due = due;
   }
 
   /** Watermark-driven resolves with time < limit, in time order (ties: fire order). */
@@ -119,6 +131,7 @@ export class Engine {
       const ds = s.detectors.find((x) => x.id === d.def.id && x.kind === d.def.kind);
       if (ds !== undefined) d.restore(ds);
     }
+    engine.agenda.due = Math.min(...engine.detectors.map((d) => d.nextDue()));
     return engine;
   }
 }

@@ -1,6 +1,6 @@
 import type { LeakDef } from '../config/detectors.js';
 import type { AuditEvent } from '../events/audit-event.js';
-import type { DetectorRuntime, DetectorSnapshot, DetectorStats, KeySnapshot, Sequence } from './detector.js';
+import type { Agenda, DetectorRuntime, DetectorSnapshot, DetectorStats, KeySnapshot, Sequence } from './detector.js';
 import { ResolveQueue } from './resolve-queue.js';
 import { keyCodec, type KeyCodec, type KeyValues } from './key.js';
 import { evidenceOf, leakPlan, LeakScanner, type LeakEvidence, type LeakFinding } from './leak-scan.js';
@@ -50,7 +50,7 @@ class LeakKey {
 export class LeakDetector implements DetectorRuntime {
   readonly outcomes: number;
   private readonly keys = new Map<string, LeakKey>();
-  private readonly resolves = new ResolveQueue<LeakKey>();
+  private readonly resolves: ResolveQueue<LeakKey>;
   private readonly match: Predicate;
   private readonly codec: KeyCodec;
   private readonly scanner: LeakScanner;
@@ -59,7 +59,9 @@ export class LeakDetector implements DetectorRuntime {
   constructor(
     readonly def: LeakDef,
     private readonly seq: Sequence,
+    agenda: Agenda,
   ) {
+    this.resolves = new ResolveQueue<LeakKey>(agenda);
     this.match = compileWhere(def.where);
     this.outcomes = outcomeMask(def.where);
     this.codec = keyCodec(def.groupBy);
@@ -102,6 +104,10 @@ export class LeakDetector implements DetectorRuntime {
 
   expire(): void {
     // Nothing to forget: a key exists only while its alert is active.
+  }
+
+  nextDue(): number {
+    return this.resolves.dueAt();
   }
 
   stats(): DetectorStats {

@@ -1,3 +1,4 @@
+import { scheduleAt, type Agenda } from './detector.js';
 import { Heap } from './heap.js';
 
 /** A key with a pending watermark-driven resolve. */
@@ -18,10 +19,18 @@ export interface Resolving {
 export class ResolveQueue<K extends Resolving> {
   private readonly heap = new Heap<K>((a, b) => a.heapAt < b.heapAt || (a.heapAt === b.heapAt && a.seq < b.seq));
 
+  constructor(private readonly agenda: Agenda) {}
+
   /** Files `k` under its current resolveAt; its seq must already be set. */
   add(k: K): void {
     k.heapAt = k.resolveAt;
     this.heap.push(k);
+    scheduleAt(this.agenda, k.heapAt);
+  }
+
+  /** A lower bound on the earliest pending resolve time (a filed time, never later than the real one). */
+  dueAt(): number {
+    return this.heap.peek()?.heapAt ?? Infinity;
   }
 
   /** The earliest pending resolve time, or Infinity. */

@@ -84,6 +84,10 @@ export class StreakDetector implements DetectorRuntime {
 
   expire(): void {}
 
+  nextDue(): number {
+    return Infinity;
+  }
+
   stats(): DetectorStats {
     return { keys: this.keys.size, active: this.activeCount, storedTimes: 0 };
   }

@@ -1,6 +1,6 @@
 import type { ThresholdDef } from '../config/detectors.js';
 import type { AuditEvent } from '../events/audit-event.js';
-import type { DetectorRuntime, DetectorSnapshot, DetectorStats, KeySnapshot, Sequence } from './detector.js';
+import { scheduleAt, type Agenda, type DetectorRuntime, type DetectorSnapshot, type DetectorStats, type KeySnapshot, type Sequence } from './detector.js';
 import { Heap } from './heap.js';
 import { ResolveQueue } from './resolve-queue.js';
 import { keyCodec, type KeyCodec, type KeyValues } from './key.js';
@@ -43,7 +43,7 @@ class Key {
 
 export class ThresholdDetector implements DetectorRuntime {
   private readonly keys = new Map<string, Key>();
-  private readonly resolves = new ResolveQueue<Key>();
+  private readonly resolves: ResolveQueue<Key>;
   private readonly expiries = new Heap<Key>((a, b) => a.sched < b.sched);
   private readonly match: Predicate;
   private readonly codec: KeyCodec;
@@ -56,7 +56,9 @@ export class ThresholdDetector implements DetectorRuntime {
   constructor(
     readonly def: ThresholdDef,
     private readonly seq: Sequence,
+    private readonly agenda: Agenda,
   ) {
+    this.resolves = new ResolveQueue<Key>(agenda);
     this.match = compileWhere(def.where);
     this.outcomes = outcomeMask(def.where);
     this.codec = keyCodec(def.groupBy);
@@ -73,7 +75,7 @@ export class ThresholdDetector implements DetectorRuntime {
       k = new Key(id, this.codec.values(e), this.baseLimit);
       this.keys.set(id, k);
       k.sched = e.ts + this.w;
-      this.expiries.push(k);
+      this.scheduleExpiry(k);
     } else {
       this.prune(k, floor);
     }
@@ -119,8 +121,17 @@ export class ThresholdDetector implements DetectorRuntime {
         continue;
       }
       top.sched = Math.max(top.times.length > 0 ? top.times.last() + this.w : floor + 1, floor + 1);
-      this.expiries.push(top);
+      this.scheduleExpiry(top);
     }
+  }
+
+  nextDue(): number {
+    return Math.min(this.expiries.peek()?.sched ?? Infinity, this.resolves.dueAt());
+  }
+
+  private scheduleExpiry(k: Key): void {
+    this.expiries.push(k);
+    scheduleAt(this.agenda, k.sched);
   }
 
   stats(): DetectorStats {
@@ -153,7 +164,7 @@ export class ThresholdDetector implements DetectorRuntime {
       }
       k.sched = k.times.length > 0 ? k.times.last() + this.w : k.resolveAt;
       this.keys.set(id, k);
-      this.expiries.push(k);
+      this.scheduleExpiry(k);
     }
   }
 

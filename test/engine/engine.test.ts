@@ -188,6 +188,17 @@ describe('memory', () => {
     assert.deepEqual(r.engine.stats().get('burst'), { keys: 1, active: 0, storedTimes: 1 });
   });
 
+  it('forgets a key exactly when the watermark reaches its last event plus the window, not an event later', () => {
+    const d = thresholdDef({ windowMs: W, threshold: 5 });
+    const head = [ev(T0, 'old'), ev(T0 + 1, 'x')];
+    // Floor T0 + W - 1: count(T0 + W - 1) still includes the event at T0, so it is kept.
+    const kept = run([d], [...head, ev(T0 + W - 1, 'y')], 0);
+    assert.equal(kept.engine.stats().get('burst')?.keys, 3);
+    // Floor T0 + W: no question at or after it can count T0, so 'old' goes (x and z stay).
+    const gone = run([d], [...head, ev(T0 + W, 'z')], 0);
+    assert.equal(gone.engine.stats().get('burst')?.keys, 2);
+  });
+
   it('an active key under a sustained burst keeps about threshold + 1 timestamps, not the whole burst', () => {
     const thr = 100;
     const d = thresholdDef({ windowMs: 3_600_000, threshold: thr });
