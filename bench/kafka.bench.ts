@@ -141,6 +141,9 @@ async function throughput(kafka: InstanceType<typeof Kafka>, brokers: string[], 
   const ends = await endOffsets(kafka, topic);
   const deliverer = new CountingDeliverer();
   let maxLag = 0;
+  // Sustained rate: from the first poll that sees records processed (the group join, the
+  // assignment and the first fetch are behind it) to caught up, over the records in between.
+  let first: { at: number; records: number } | undefined;
   const cpu0 = process.cpuUsage();
   const busy = machineBusy();
   const t0 = performance.now();
@@ -149,7 +152,9 @@ async function throughput(kafka: InstanceType<typeof Kafka>, brokers: string[], 
     await until(
       'throughput run caught up',
       () => {
-        const lag = rt.status().partitions.reduce((s, p) => s + (p.lag ?? 0), 0);
+        const status = rt.status();
+        if (first === undefined && status.counters.records > 0) first = { at: performance.now(), records: status.counters.records };
+        const lag = status.partitions.reduce((s, p) => s + (p.lag ?? 0), 0);
         maxLag = Math.max(maxLag, lag);
         return caughtUp(rt, ends);
       },
@@ -157,10 +162,13 @@ async function throughput(kafka: InstanceType<typeof Kafka>, brokers: string[], 
     );
     return rt;
   });
-  const seconds = (performance.now() - t0) / 1000;
+  const end = performance.now();
+  const seconds = (end - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const cpuPerEvent = (cpu.user + cpu.system) / n;
   const rate = n / seconds;
+  const startup = first === undefined ? seconds : (first.at - t0) / 1000;
+  const sustained = first === undefined ? rate : (n - first.records) / ((end - first.at) / 1000);
   const machine = busy();
   const ownCores = (cpu.user + cpu.system) / 1e6 / seconds;
   // The broker runs on the same machine: say how much of it was left.
@@ -168,10 +176,10 @@ async function throughput(kafka: InstanceType<typeof Kafka>, brokers: string[], 
   await rt.stop();
   return [
     {
-      name: `consume + detect, 1 instance, ${PARTITIONS} partitions, ${fmt(n)} events of ~${fmt(bytes)} B, group join included (${cpuPerEvent.toFixed(1)} µs CPU per event in this process; lag at most ${fmt(maxLag)}, 0 at the end; ${fmt(deliverer.count)} alerts${load})`,
-      value: `${fmt(rate)} events/s`,
+      name: `consume + detect, 1 instance, ${PARTITIONS} partitions, ${fmt(n)} events of ~${fmt(bytes)} B, sustained from the first batch to caught up (${fmt(rate)} events/s counting the ${startup.toFixed(1)} s of start, group join and first fetch; ${cpuPerEvent.toFixed(1)} µs CPU per event in this process; lag at most ${fmt(maxLag)}, 0 at the end; ${fmt(deliverer.count)} alerts${load})`,
+      value: `${fmt(sustained)} events/s`,
       baseline: `${fmt(produceRate)} events/s (broker taking the same events from a kafkajs producer)`,
-      ratio: `${(rate / produceRate).toFixed(2)}x`,
+      ratio: `${(sustained / produceRate).toFixed(2)}x`,
       target: '>= 100,000 events/s',
     },
   ];
