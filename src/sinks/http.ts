@@ -29,6 +29,12 @@ function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
 }
 
+/** What the client needs of undici's Pool (tests put a fake in its place to hold requests in any state). */
+export interface PostDispatcher {
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers): boolean;
+  destroy(): Promise<void>;
+}
+
 export interface HttpClientOptions {
   /** Who uses it, for messages: `sink "slack"`. */
   readonly owner: string;
@@ -36,6 +42,8 @@ export interface HttpClientOptions {
   readonly what: string;
   readonly timeoutMs: number;
   readonly maxSockets: number;
+  /** Instead of a keep-alive Pool to the URL's origin (tests). */
+  readonly dispatcher?: PostDispatcher;
 }
 
 /**
@@ -121,7 +129,7 @@ class Attempt implements Handler {
 /** One endpoint. Plain http is refused except to loopback (tests and local relays). */
 export class HttpClient {
   private readonly url: URL;
-  private readonly pool: Pool;
+  private readonly pool: PostDispatcher;
   private readonly path: string;
 
   constructor(
@@ -144,7 +152,7 @@ export class HttpClient {
     // most one request uncertain), as many connections as the sink's concurrency. The attempt
     // timeout below bounds everything; undici's own header/body timeouts are left at their
     // (longer) defaults so that they never decide first.
-    this.pool = new Pool(url.origin, { connections: opts.maxSockets, pipelining: 1, connectTimeout: opts.timeoutMs });
+    this.pool = opts.dispatcher ?? new Pool(url.origin, { connections: opts.maxSockets, pipelining: 1, connectTimeout: opts.timeoutMs });
   }
 
   /** Host (and port) only: safe to show, and enough to tell which endpoint failed. */
