@@ -71,6 +71,18 @@ describe('leak scan', () => {
     }
   });
 
+  it('the keyword pre-filter lets through any string with a non-ASCII character, wherever it is', () => {
+    // Lower-casing is only exact per character for ASCII ("\u212A", the Kelvin sign, becomes "k").
+    // (A single character cannot hold a keyword, whatever it lower-cases to.)
+    for (const n of [2, 5, 6]) {
+      for (let at = 0; at < n; at++) {
+        const s = 'x'.repeat(at) + '\u212A' + 'x'.repeat(n - at - 1);
+        assert.equal(mayContainCredential(s), true, JSON.stringify(s));
+      }
+    }
+    assert.equal(mayContainCredential('xxxxx'), false);
+  });
+
   it('the keyword pre-filter never hides a credential the screen would find', () => {
     for (const p of allPositives()) {
       if (containsCredential(p.text) !== undefined) assert.ok(mayContainCredential(p.text), p.text.slice(0, 60));
