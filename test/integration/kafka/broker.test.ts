@@ -72,8 +72,12 @@ describe(`Kafka: broker restart, SASL and startup errors (private ${requestedKaf
     await again.connect();
     await produceStream(again, topic, 3, events.slice(15_000), 'keyed');
     await again.disconnect();
-    await waitUntil('ready again', async () => ((await readyz(port)) === 200 ? true : undefined), 180_000);
-    await waitCaughtUp(kafka, group, topic, 300_000);
+    // On a failure, what the instance was doing is the only clue: its log goes into the error.
+    const withLog = (err: unknown): never => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- instance stderr (tail) ---\n${i.stderr().slice(-6000)}`);
+    };
+    await waitUntil('ready again', async () => ((await readyz(port)) === 200 ? true : undefined), 180_000).catch(withLog);
+    await waitCaughtUp(kafka, group, topic, 300_000).catch(withLog);
     assert.equal((await stopInstance(i)).code, 0, i.stderr().slice(-3000));
 
     const reference = await referenceAlerts(join(dir, 'outage-ref'), await readTopic(kafka, topic), detectors, false);
