@@ -145,6 +145,11 @@ function commitPayload(commits: readonly OffsetCommit[]): { topic: string; parti
 
 class KafkaGroupConsumer implements GroupConsumer {
   private consumer: Consumer | undefined;
+  /** The group was joined once: crashes from now on are recovered from, not startup failures. */
+  private joined = false;
+  private stopped = false;
+  private relaunches = 0;
+  private relaunchTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly client: KafkaClient,
@@ -152,6 +157,26 @@ class KafkaGroupConsumer implements GroupConsumer {
   ) {}
 
   async run(listener: GroupListener): Promise<void> {
+    let first: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+    const firstAssignment = new Promise<void>((resolve, reject) => (first = { resolve, reject }));
+    const startup = {
+      joined: () => first?.resolve(),
+      failed: (err: AuditwatchError) => first?.reject(err),
+    };
+    const err = await this.launch(listener, startup);
+    if (err !== undefined) throw err;
+    await firstAssignment;
+  }
+
+  /**
+   * Starts a kafkajs consumer for the group. Until the first assignment, a crash kafkajs does
+   * not restart fails `startup`; after it, kafkajs' own restarts are waited out, and a crash it
+   * gives up on (it does for errors it calls non-retriable, such as "failed to find group
+   * coordinator" while a restarted broker loads its offsets) starts a new consumer with backoff,
+   * unless retrying cannot fix it (authentication, authorization), which `listener.failed` gets.
+   * Resolves with the error of a failed connect (undefined once running).
+   */
+  private async launch(listener: GroupListener, startup?: { joined: () => void; failed: (err: AuditwatchError) => void }): Promise<AuditwatchError | undefined> {
     const { opts } = this;
     const consumer = this.client.kafka.consumer({
       groupId: opts.groupId,
@@ -166,22 +191,32 @@ class KafkaGroupConsumer implements GroupConsumer {
     });
     this.consumer = consumer;
     const ctx = { group: opts.groupId, topics: opts.topics.join(',') };
-    let first: { resolve: () => void; reject: (e: unknown) => void } | undefined;
-    const firstAssignment = new Promise<void>((resolve, reject) => (first = { resolve, reject }));
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      if (this.consumer !== consumer) return;
+      this.joined = true;
+      this.relaunches = 0;
       const tps: TopicPartition[] = [];
       for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) for (const partition of partitions) tps.push({ topic, partition });
       // Synchronous, inside kafkajs' emit: fetching has not restarted yet.
       if (tps.length > 0) consumer.pause(byTopic(tps));
       listener.connection('up', `joined group ${opts.groupId} (${tps.length} partitions)`);
       listener.assigned(tps);
-      first?.resolve();
+      startup?.joined();
     });
-    consumer.on(consumer.events.REBALANCING, () => listener.rebalancing());
+    consumer.on(consumer.events.REBALANCING, () => {
+      if (this.consumer === consumer) listener.rebalancing();
+    });
     consumer.on(consumer.events.CRASH, (e) => {
+      if (this.consumer !== consumer || this.stopped) return;
       const err = kafkaError(`consumer group ${opts.groupId}`, e.payload.error, ctx, this.client.password);
       listener.connection('down', `${err.message}${e.payload.restart ? ' (reconnecting)' : ''}`);
-      if (!e.payload.restart || err.context.auth === true) first?.reject(err);
+      if (!this.joined) {
+        if (!e.payload.restart || err.context.auth === true) startup?.failed(err);
+        return;
+      }
+      if (e.payload.restart) return;
+      if (!err.retriable) listener.failed(err);
+      else this.relaunch(listener, consumer);
     });
     try {
       await consumer.connect();
@@ -192,10 +227,33 @@ class KafkaGroupConsumer implements GroupConsumer {
         partitionsConsumedConcurrently: 1,
         eachBatch: (payload) => this.eachBatch(payload, listener),
       });
+      return undefined;
     } catch (err) {
-      throw kafkaError(`consumer group ${opts.groupId}`, err, ctx, this.client.password);
+      return kafkaError(`consumer group ${opts.groupId}`, err, ctx, this.client.password);
     }
-    await firstAssignment;
+  }
+
+  /** Replaces a consumer kafkajs gave up on, after a backoff (1 s doubling to 30 s), until one runs. */
+  private relaunch(listener: GroupListener, dead: Consumer): void {
+    if (this.stopped || this.consumer !== dead || this.relaunchTimer !== undefined) return;
+    const delay = Math.min(30_000, 1_000 * 2 ** Math.min(this.relaunches, 5));
+    this.relaunches++;
+    listener.connection('down', `consumer group ${this.opts.groupId}: the Kafka client stopped consuming; starting a new consumer in ${delay} ms`);
+    this.relaunchTimer = setTimeout(() => {
+      this.relaunchTimer = undefined;
+      if (this.stopped || this.consumer !== dead) return;
+      void (async () => {
+        await dead.disconnect().catch(() => undefined);
+        if (this.stopped) return;
+        const err = await this.launch(listener);
+        const current = this.consumer;
+        if (err !== undefined && current !== undefined && !this.stopped) {
+          listener.connection('down', err.message);
+          if (!err.retriable) listener.failed(err);
+          else this.relaunch(listener, current);
+        }
+      })();
+    }, delay);
   }
 
   private async eachBatch(p: EachBatchPayload, listener: GroupListener): Promise<void> {
@@ -226,15 +284,31 @@ class KafkaGroupConsumer implements GroupConsumer {
   }
 
   seek(tp: TopicPartition, offset: number): void {
-    this.consumer?.seek({ topic: tp.topic, partition: tp.partition, offset: String(offset) });
+    this.whileRunning((c) => c.seek({ topic: tp.topic, partition: tp.partition, offset: String(offset) }));
   }
 
   pause(tps: readonly TopicPartition[]): void {
-    if (tps.length > 0) this.consumer?.pause(byTopic(tps));
+    if (tps.length > 0) this.whileRunning((c) => c.pause(byTopic(tps)));
   }
 
   resume(tps: readonly TopicPartition[]): void {
-    if (tps.length > 0) this.consumer?.resume(byTopic(tps));
+    if (tps.length > 0) this.whileRunning((c) => c.resume(byTopic(tps)));
+  }
+
+  /**
+   * Between a crash and the restart (kafkajs' or ours) the consumer has no group, and kafkajs
+   * throws on seek, pause and resume. They are moot then: the next join hands the whole
+   * assignment over paused, and the listener seeks and resumes it again.
+   */
+  private whileRunning(op: (c: Consumer) => void): void {
+    const c = this.consumer;
+    if (c === undefined) return;
+    try {
+      op(c);
+    } catch (err) {
+      // kafkajs 2.2.4's only way to say it (it is no longer released, so the text stays).
+      if (!(err instanceof Error && err.message.includes('consumer#run must be called first'))) throw err;
+    }
   }
 
   async commit(commits: readonly OffsetCommit[]): Promise<void> {
@@ -248,6 +322,8 @@ class KafkaGroupConsumer implements GroupConsumer {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.relaunchTimer);
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect();
@@ -267,9 +343,15 @@ class KafkaRangeReader implements LogReader {
     if (from >= to) return Promise.resolve();
     let reader = this.readers.get(tp.topic);
     if (reader === undefined) {
-      reader = TopicReader.start(this.client, tp.topic);
-      this.readers.set(tp.topic, reader);
-      reader.catch(() => this.readers.delete(tp.topic));
+      const started = TopicReader.start(this.client, tp.topic, () => {
+        // Its consumer is gone for good: the next read starts another.
+        if (this.readers.get(tp.topic) === started) this.readers.delete(tp.topic);
+      });
+      reader = started;
+      this.readers.set(tp.topic, started);
+      started.catch(() => {
+        if (this.readers.get(tp.topic) === started) this.readers.delete(tp.topic);
+      });
     }
     return reader.then((r) => r.read(tp.partition, from, to, onRecords));
   }
@@ -296,18 +378,34 @@ interface PendingRead {
 class TopicReader {
   private readonly pending = new Map<number, PendingRead>();
   private partitions: number[] = [];
+  /** kafkajs gave up on the consumer: no more reads here. */
+  private dead = false;
 
   private constructor(
     private readonly consumer: Consumer,
     private readonly topic: string,
   ) {}
 
-  static async start(client: KafkaClient, topic: string): Promise<TopicReader> {
+  /** `onDead`: kafkajs gave up on the consumer (it does not restart after an error it calls non-retriable). */
+  static async start(client: KafkaClient, topic: string, onDead: () => void): Promise<TopicReader> {
     const groupId = `${client.clientId}-reader-${randomBytes(6).toString('hex')}`;
     const consumer = client.kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition: 8 * 1024 * 1024, allowAutoTopicCreation: false, retry: { retries: 8 } });
     const reader = new TopicReader(consumer, topic);
     let joined: () => void = () => undefined;
-    const firstJoin = new Promise<void>((resolve) => (joined = resolve));
+    let joinFailed: (err: unknown) => void = () => undefined;
+    const firstJoin = new Promise<void>((resolve, reject) => {
+      joined = resolve;
+      joinFailed = reject;
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (e.payload.restart || reader.dead) return;
+      // Retriable unless retrying cannot fix it: the caller's retry then gets a new reader.
+      const err = kafkaError(`reading ${topic}`, e.payload.error, { topic }, client.password);
+      reader.dead = true;
+      onDead();
+      joinFailed(err);
+      for (const p of [...reader.pending.keys()]) reader.finish(p, err);
+    });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       reader.partitions = e.payload.memberAssignment[topic] ?? [];
       // Everything paused, then the reads in progress (after a rejoin) seek again. Always by
@@ -332,12 +430,20 @@ class TopicReader {
   }
 
   read(partition: number, from: number, to: number, onRecords: (records: readonly SourceRecord[]) => void): Promise<void> {
+    if (this.dead) return Promise.reject(new AuditwatchError('KAFKA', `the reader of ${this.topic} stopped; read again`, { topic: this.topic, partition }, { retriable: true }));
     if (this.pending.has(partition)) return Promise.reject(new AuditwatchError('INTERNAL', `a read of ${this.topic}/${partition} is already in progress`, { topic: this.topic, partition }));
     if (!this.partitions.includes(partition)) return Promise.reject(new AuditwatchError('KAFKA', `${this.topic} has no partition ${partition}`, { topic: this.topic, partition }));
     return new Promise<void>((resolve, reject) => {
       this.pending.set(partition, { next: from, progressAt: Date.now(), to, onRecords, resolve, reject });
-      this.consumer.seek({ topic: this.topic, partition, offset: String(from) });
-      this.consumer.resume([{ topic: this.topic, partitions: [partition] }]);
+      try {
+        this.consumer.seek({ topic: this.topic, partition, offset: String(from) });
+        this.consumer.resume([{ topic: this.topic, partitions: [partition] }]);
+      } catch (err) {
+        // The consumer is crashing (kafkajs drops its group before it reports the crash).
+        this.pending.delete(partition);
+        reject(new AuditwatchError('KAFKA', `reading ${this.topic}/${partition}: the reader is restarting; read again`, { topic: this.topic, partition }, { cause: err, retriable: true }));
+        return;
+      }
       this.watch();
     });
   }
@@ -384,7 +490,8 @@ class TopicReader {
   private finish(partition: number, err?: unknown): void {
     const r = this.pending.get(partition);
     this.pending.delete(partition);
-    this.consumer.pause([{ topic: this.topic, partitions: [partition] }]);
+    // A dead consumer has no group to pause in (kafkajs would throw).
+    if (!this.dead) this.consumer.pause([{ topic: this.topic, partitions: [partition] }]);
     if (err === undefined) r?.resolve();
     else r?.reject(err);
   }

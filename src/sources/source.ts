@@ -63,6 +63,8 @@ export interface GroupListener {
   batch(batch: SourceBatch, control: BatchControl): Promise<boolean>;
   /** The client lost the cluster after its retries and will reconnect (`down`), or reconnected (`up`). */
   connection(state: 'up' | 'down', detail: string): void;
+  /** Consuming stopped for good after the group was joined: an error retrying cannot fix (authorization, say). */
+  failed(err: Error): void;
 }
 
 export interface GroupConsumerOptions {

@@ -117,6 +117,10 @@ export class DetectionStage implements GroupListener {
     this.d.log.log(state === 'up' ? 'info' : 'warn', `detection consumer: ${detail}`);
   }
 
+  failed(err: Error): void {
+    this.d.onFatal(err);
+  }
+
   batch(b: SourceBatch, control: BatchControl): Promise<boolean> {
     if (this.stopping) return Promise.resolve(false);
     return this.locked(async () => {

@@ -30,6 +30,8 @@ export interface RekeyDeps {
   readonly counters: KafkaCounters;
   readonly log: KafkaLog;
   readonly readiness: Readiness;
+  /** The re-key consumer stopped for good (an error retrying cannot fix). */
+  readonly onFatal: (err: unknown) => void;
 }
 
 // Well under the default max.message.bytes (1 MB) of the by-caller topic per produce batch.
@@ -91,6 +93,10 @@ export class RekeyStage implements GroupListener {
   connection(state: 'up' | 'down', detail: string): void {
     this.d.readiness.set('kafka-rekey', state === 'up', detail);
     this.d.log.log(state === 'up' ? 'info' : 'warn', `re-key consumer: ${detail}`);
+  }
+
+  failed(err: Error): void {
+    this.d.onFatal(err);
   }
 
   batch(b: SourceBatch, control: BatchControl): Promise<boolean> {

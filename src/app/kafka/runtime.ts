@@ -147,6 +147,7 @@ export class KafkaRuntime {
         counters,
         log: o.log,
         readiness,
+        onFatal: (err) => this.fatal(err),
       });
       this.rekey = rekey;
       // Small fetches interleave the input partitions finely in the by-caller topic: a backlog
