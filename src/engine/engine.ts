@@ -60,12 +60,15 @@ export class Engine {
 
   private advance(next: number, out: Transition[]): void {
     this.resolveBefore(next, out);
+    for (const d of this.detectors) d.expire(next);
+    this.agenda.due = this.earliestDue();
+  }
+
+  /** The detectors' own bounds, after work that may have moved them (the agenda only ever lowers itself). */
+  private earliestDue(): number {
     let due = Infinity;
-    for (const d of this.detectors) {
-      d.expire(next);
-      due = Math.min(due, d.nextDue());
-    }
-    this.agenda.due = due;
+    for (const d of this.detectors) due = Math.min(due, d.nextDue());
+    return due;
   }
 
   /** Watermark-driven resolves with time < limit, in time order (ties: fire order). */
@@ -131,7 +134,7 @@ export class Engine {
       const ds = s.detectors.find((x) => x.id === d.def.id && x.kind === d.def.kind);
       if (ds !== undefined) d.restore(ds);
     }
-    engine.agenda.due = Math.min(...engine.detectors.map((d) => d.nextDue()));
+    engine.agenda.due = engine.earliestDue();
     return engine;
   }
 }
