@@ -143,6 +143,12 @@ function commitPayload(commits: readonly OffsetCommit[]): { topic: string; parti
   return [...m].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
+/** How the first start of a group consumer ends: its first assignment, or a failure kafkajs will not restart after. */
+interface Startup {
+  readonly joined: () => void;
+  readonly failed: (err: AuditwatchError) => void;
+}
+
 class KafkaGroupConsumer implements GroupConsumer {
   private consumer: Consumer | undefined;
   /** The group was joined once: crashes from now on are recovered from, not startup failures. */
@@ -157,12 +163,8 @@ class KafkaGroupConsumer implements GroupConsumer {
   ) {}
 
   async run(listener: GroupListener): Promise<void> {
-    let first: { resolve: () => void; reject: (e: unknown) => void } | undefined;
-    const firstAssignment = new Promise<void>((resolve, reject) => (first = { resolve, reject }));
-    const startup = {
-      joined: () => first?.resolve(),
-      failed: (err: AuditwatchError) => first?.reject(err),
-    };
+    let startup: Startup | undefined;
+    const firstAssignment = new Promise<void>((resolve, reject) => (startup = { joined: resolve, failed: reject }));
     const err = await this.launch(listener, startup);
     if (err !== undefined) throw err;
     await firstAssignment;
@@ -176,7 +178,7 @@ class KafkaGroupConsumer implements GroupConsumer {
    * unless retrying cannot fix it (authentication, authorization), which `listener.failed` gets.
    * Resolves with the error of a failed connect (undefined once running).
    */
-  private async launch(listener: GroupListener, startup?: { joined: () => void; failed: (err: AuditwatchError) => void }): Promise<AuditwatchError | undefined> {
+  private async launch(listener: GroupListener, startup?: Startup): Promise<AuditwatchError | undefined> {
     const { opts } = this;
     const consumer = this.client.kafka.consumer({
       groupId: opts.groupId,
