@@ -2,7 +2,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Transition } from '../engine/transition.js';
 import type { AuditEvent } from '../events/audit-event.js';
 import { parseLine, type ParseResult } from '../events/parse.js';
-import { readLineBatches, type Line } from '../sources/lines.js';
+import { eachLine, readPieces, type Line } from '../sources/lines.js';
 
 export interface RejectionSample {
   readonly line: number;
@@ -86,13 +86,16 @@ export interface IngestOptions {
 export async function ingestFile(engine: Engine, opts: IngestOptions, counters = new IngestCounters()): Promise<IngestCounters> {
   const decode: (text: string) => DecodeOutcome = opts.decode ?? ((text: string) => parseLine(text, opts.maxBytes));
   const out: Transition[] = [];
-  for await (const batch of readLineBatches(opts.input, opts.maxBytes)) {
-    for (const line of batch) {
-      const e = decodeLine(line, decode, opts.maxBytes, counters);
-      if (e === undefined) continue;
-      if (engine.process(e, out) === 'late') counters.late++;
-      else counters.accepted++;
-    }
+  const each = (line: Line): void => {
+    const e = decodeLine(line, decode, opts.maxBytes, counters);
+    if (e === undefined) return;
+    if (engine.process(e, out) === 'late') counters.late++;
+    else counters.accepted++;
+  };
+  let n = 0;
+  for await (const pieces of readPieces(opts.input, opts.maxBytes)) {
+    // Line by line, not a chunk's lines at once: each line's text is garbage once decoded.
+    for (const p of pieces) n = eachLine(p, n, opts.maxBytes, each);
     if (out.length > 0) {
       for (const t of out) counters.countTransition(t);
       await opts.onTransitions(out.slice());

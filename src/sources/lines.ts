@@ -18,13 +18,13 @@ export type Piece = Buffer | typeof OVERSIZED;
 export const OVERSIZED = Symbol('oversized line');
 
 /**
- * Reads a file or stdin ("-") as pieces of whole lines, one array per chunk read: the line
- * splitting itself can then run anywhere (on this thread, or in a decode worker). A line over
- * `maxBytes` is not buffered: it becomes an OVERSIZED mark and is skipped up to its newline, so
- * one giant line cannot exhaust memory.
+ * Reads a file or stdin ("-") as pieces of whole lines, one array per chunk of `chunkBytes` read:
+ * the line splitting itself can then run anywhere (on this thread, or in a decode worker). A line
+ * over `maxBytes` is not buffered: it becomes an OVERSIZED mark and is skipped up to its newline,
+ * so one giant line cannot exhaust memory.
  */
-export async function* readPieces(input: string, maxBytes: number, stdin: Readable = process.stdin): AsyncGenerator<Piece[]> {
-  const stream: Readable = input === '-' ? stdin : createReadStream(input, { highWaterMark: 1024 * 1024 });
+export async function* readPieces(input: string, maxBytes: number, stdin: Readable = process.stdin, chunkBytes = 1024 * 1024): AsyncGenerator<Piece[]> {
+  const stream: Readable = input === '-' ? stdin : createReadStream(input, { highWaterMark: chunkBytes });
   let pending: Buffer = EMPTY;
   let skipping = false;
   try {
@@ -64,35 +64,32 @@ export async function* readPieces(input: string, maxBytes: number, stdin: Readab
 }
 
 /**
- * Appends the lines of one piece to `out`, numbered from `n` + 1; returns the last number used.
+ * Hands the lines of one piece to `each`, numbered from `n` + 1; returns the last number used.
  * Lines are split on the bytes and each is decoded on its own (a newline byte never occurs inside
  * a multi-byte UTF-8 sequence): measured 2-3x cheaper than decoding a whole chunk and slicing it.
+ * One line at a time, so a line's text is garbage as soon as it is decoded, not held with the
+ * whole piece's through a young-generation collection.
  */
-export function splitPiece(piece: Piece, n: number, maxBytes: number, out: Line[]): number {
+export function eachLine(piece: Piece, n: number, maxBytes: number, each: (line: Line) => void): number {
   if (piece === OVERSIZED) {
-    out.push({ n: n + 1, text: '', oversized: true });
+    each({ n: n + 1, text: '', oversized: true });
     return n + 1;
   }
   let start = 0;
   while (true) {
     const nl = piece.indexOf(NEWLINE, start);
     if (nl === -1) break;
-    out.push(line(piece, start, nl, ++n, maxBytes));
+    each(line(piece, start, nl, ++n, maxBytes));
     start = nl + 1;
   }
   // Only the input's last line lacks its newline.
-  if (start < piece.length) out.push(line(piece, start, piece.length, ++n, maxBytes));
+  if (start < piece.length) each(line(piece, start, piece.length, ++n, maxBytes));
   return n;
 }
 
-/** Reads JSON lines from a file or stdin ("-") in batches: one await per chunk, not one per line. */
-export async function* readLineBatches(input: string, maxBytes: number, stdin: Readable = process.stdin): AsyncGenerator<Line[]> {
-  let n = 0;
-  for await (const pieces of readPieces(input, maxBytes, stdin)) {
-    const batch: Line[] = [];
-    for (const p of pieces) n = splitPiece(p, n, maxBytes, batch);
-    yield batch;
-  }
+/** Appends the lines of one piece to `out` (see eachLine); returns the last number used. */
+export function splitPiece(piece: Piece, n: number, maxBytes: number, out: Line[]): number {
+  return eachLine(piece, n, maxBytes, (l) => out.push(l));
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -5,54 +5,10 @@ import { replay } from '../../src/app/replay.js';
 import { backtest } from '../../src/app/backtest.js';
 import { decodeSetup } from '../../src/app/parallel/piece.js';
 import { DecodePool } from '../../src/app/parallel/pool.js';
-import { mulberry32 } from '../../src/random.js';
 import { readPieces, OVERSIZED } from '../../src/sources/lines.js';
 import { cli } from '../helpers/cli.js';
+import { hostileStream } from '../helpers/hostile.js';
 import { tempDir } from '../helpers/tmp.js';
-
-const T = Date.UTC(2026, 2, 5, 8, 0, 0);
-const OUTCOMES = ['success', 'error', 'denied', 'rate_limited'];
-
-/**
- * Several MiB of hostile input, so that it spans many read chunks and both decode threads:
- * bursts that fire and resolve every detector, late and out-of-order events, ties, leaks in
- * nested fields, odd keys (__proto__, emoji, markup), CRLF and blank lines, broken JSON, schema
- * errors, lines over the size limit and one line longer than a read chunk.
- */
-function hostileStream(lines: number, seed: number, cleanUntil = 0): string {
-  const rnd = mulberry32(seed);
-  const callers = ['__proto__', 'constructor', '<!channel>', 'agent-😀', 'a'.repeat(300), ...Array.from({ length: 40 }, (_, i) => `agent-${i}`)];
-  const out: string[] = [];
-  let t = T;
-  for (let i = 0; i < lines; i++) {
-    t += Math.floor(rnd() * 400);
-    const r = rnd();
-    const callerId = callers[Math.floor(rnd() * (rnd() < 0.5 ? 5 : callers.length))] as string;
-    const ev: Record<string, unknown> = {
-      timestamp: new Date(r < 0.03 ? t - Math.floor(rnd() * 60_000) : t).toISOString(),
-      callerId,
-      tool: rnd() < 0.7 ? 'search' : 'read_file',
-      outcome: OUTCOMES[Math.floor(rnd() * (rnd() < 0.6 ? 4 : 1))],
-      // A run of errors from one caller every few thousand lines: error streaks fire and reset.
-      ...(i % 4000 < 30 ? { callerId: 'agent-😀', outcome: 'error' } : {}),
-      sessionId: `s-${i % 97}`,
-      serverVersion: rnd() < 0.9 ? '1.9.0' : '2.0.0',
-    };
-    if (r < 0.005) ev.params = { nested: [{ token: 'x' }] };
-    if (r > 0.995) ev.note = 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8';
-    let line = JSON.stringify(ev);
-    const k = i < cleanUntil ? 1 : rnd();
-    if (k < 0.01) line = '{broken';
-    else if (k < 0.02) line = '[1,2]';
-    else if (k < 0.03) line = JSON.stringify({ ...ev, outcome: 'maybe' });
-    else if (k < 0.035) line = '';
-    else if (k < 0.04) line += '\r';
-    else if (k < 0.042) line = JSON.stringify({ ...ev, padding: 'p'.repeat(5000) });
-    out.push(line);
-    if (i === Math.floor(lines / 2)) out.push('"' + 'z'.repeat(1_500_000) + '"');
-  }
-  return out.join('\n') + '\n';
-}
 
 function capture(): { stream: Writable; text: () => string } {
   const parts: Buffer[] = [];
@@ -174,15 +130,55 @@ describe('readPieces', () => {
 });
 
 describe('DecodePool', () => {
+  const line = Buffer.from(JSON.stringify({ callerId: 'c', tool: 't', outcome: 'success', timestamp: '2026-03-05T10:00:00Z' }) + '\n');
+  const setup = decodeSetup([], { format: 'canonical' }, 4096);
+
+  it('sends nothing to a thread before it has started, then at most what a thread may hold', async () => {
+    const pool = new DecodePool(1, setup, 2);
+    try {
+      // Still loading its modules: this thread must decode the piece itself.
+      assert.equal(pool.trySend(line), undefined);
+      await pool.whenStarted(0);
+      const a = pool.trySend(line);
+      const b = pool.trySend(Buffer.concat([line, line]));
+      assert.ok(a !== undefined && b !== undefined);
+      assert.equal(pool.trySend(line), undefined, 'a third piece while two are in hand');
+      await pool.whenReady(b);
+      assert.equal(pool.ready(a), true, 'a thread finishes its pieces in order');
+      assert.equal(pool.trySend(line), undefined, 'finished but not taken still counts as in hand');
+      assert.equal(pool.take(a).count, 1);
+      assert.equal(pool.take(b).count, 2);
+      assert.ok(pool.trySend(line) !== undefined);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('refuses to hand over a thread\'s pieces out of order', async () => {
+    const pool = new DecodePool(1, setup, 4);
+    try {
+      await pool.whenStarted(0);
+      const a = pool.trySend(line);
+      const b = pool.trySend(line);
+      assert.ok(a !== undefined && b !== undefined);
+      await pool.whenReady(b);
+      assert.throws(() => pool.take(b), /piece 1 taken out of order/);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('fails the pieces in hand with the thread that ended, instead of leaving them pending', async () => {
-    const setup = decodeSetup([], { format: 'canonical' }, 4096);
-    const pool = new DecodePool(1, setup);
-    const line = Buffer.from(JSON.stringify({ callerId: 'c', tool: 't', outcome: 'success', timestamp: '2026-03-05T10:00:00Z' }) + '\n');
-    const first = await pool.decode(line);
-    assert.equal(first.count, 1);
-    const pending = pool.decode(Buffer.concat(Array.from({ length: 20_000 }, () => line)));
+    const pool = new DecodePool(1, setup, 4);
+    await pool.whenStarted(0);
+    const first = pool.trySend(line);
+    assert.ok(first !== undefined);
+    await pool.whenReady(first);
+    assert.equal(pool.take(first).count, 1);
+    const pending = pool.trySend(Buffer.concat(Array.from({ length: 20_000 }, () => line)));
+    assert.ok(pending !== undefined);
     await pool.close();
-    await assert.rejects(pending, /decode thread 1 exited .* with pieces in hand/);
-    await assert.rejects(pool.decode(line), /decode thread 1 exited/);
+    await assert.rejects(pool.whenReady(pending), /decode thread 1 exited .* with pieces in hand/);
+    assert.throws(() => pool.trySend(line), /decode thread 1 exited/);
   });
 });

@@ -1,15 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { readLineBatches, type Line } from '../../src/sources/lines.js';
+import { eachLine, readPieces, type Line } from '../../src/sources/lines.js';
 
 async function collect(chunks: (string | Buffer)[], max = 100): Promise<Line[]> {
   const out: Line[] = [];
-  for await (const b of readLineBatches('-', max, Readable.from(chunks))) out.push(...b);
+  let n = 0;
+  for await (const pieces of readPieces('-', max, Readable.from(chunks))) for (const p of pieces) n = eachLine(p, n, max, (l) => out.push(l));
   return out;
 }
 
-describe('readLineBatches', () => {
+describe('readPieces and eachLine', () => {
   it('splits lines across chunks, strips CRLF and keeps a last line without newline', async () => {
     const lines = await collect(['a\r\nb', 'c\nd']);
     assert.deepEqual(lines.map((l) => [l.n, l.text]), [[1, 'a'], [2, 'bc'], [3, 'd']]);
@@ -34,7 +35,7 @@ describe('readLineBatches', () => {
 
   it('reads a missing file as a clear INPUT_UNREADABLE error', async () => {
     await assert.rejects(async () => {
-      for await (const _ of readLineBatches('/nonexistent/file.jsonl', 10)) void _;
+      for await (const _ of readPieces('/nonexistent/file.jsonl', 10)) void _;
     }, /cannot read \/nonexistent\/file\.jsonl/);
   });
 });
