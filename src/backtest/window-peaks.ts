@@ -16,7 +16,7 @@ import { MAX_MARKS, Timeline, type Mark } from './timeline.js';
 
 export class WindowKey {
   /** Stored times of the key; the first `done` of them have had their final count taken. */
-  readonly times = new SortedTimes(4);
+  readonly times = new SortedTimes();
   done = 0;
   /** The first `expired` stored times have had the count at their expiry (e + W) taken. */
   expired = 0;

@@ -47,6 +47,8 @@ export function equalsTest(field: EventStringField, v: string): (e: AuditEvent) 
 
 export interface KeyCodec {
   readonly fields: readonly EventStringField[];
+  /** groupBy is callerId alone: encode(e) is then the key's one value, and values(e) is [encode(e)]. */
+  readonly single: boolean;
   /** A string that identifies the key unambiguously, used as the Map key. */
   encode(e: AuditEvent): string;
   values(e: AuditEvent): KeyValues;
@@ -64,6 +66,7 @@ export function keyCodec(fields: readonly EventStringField[]): KeyCodec {
   const only = fields.length === 1 && fields[0] === 'callerId';
   return {
     fields,
+    single: only,
     // groupBy always includes callerId, which is never empty or missing: alone it is its own key.
     encode: only
       ? (e) => e.callerId

@@ -22,8 +22,8 @@ import type { Transition } from './transition.js';
  * reports stays exact. The reference test in test/engine checks this against brute force.
  */
 
-class Key {
-  readonly times = new SortedTimes(4);
+/** A key's stored times (the class it extends: one object a key, not two) and its alert state. */
+class Key extends SortedTimes {
   active = false;
   firedAt = 0;
   resolveAt = 0;
@@ -32,12 +32,21 @@ class Key {
   /** When the expiry heap next looks at this key. */
   sched = 0;
   limit: number;
+  /**
+   * @param multi the groupBy values, unless groupBy is callerId alone: then `id` is the one
+   * value, and the array is only built when a transition or a snapshot needs it.
+   */
   constructor(
     readonly id: string,
-    readonly values: KeyValues,
+    private readonly multi: KeyValues | undefined,
     limit: number,
   ) {
+    super();
     this.limit = limit;
+  }
+
+  get values(): KeyValues {
+    return this.multi ?? [this.id];
   }
 }
 
@@ -72,20 +81,21 @@ export class ThresholdDetector implements DetectorRuntime {
     const id = this.codec.encode(e);
     let k = this.keys.get(id);
     if (k === undefined) {
-      k = new Key(id, this.codec.values(e), this.baseLimit);
+      k = new Key(id, this.codec.single ? undefined : this.codec.values(e), this.baseLimit);
       this.keys.set(id, k);
       k.sched = e.ts + this.w;
       this.scheduleExpiry(k);
     } else {
       this.prune(k, floor);
     }
-    k.times.insert(e.ts);
+    k.insert(e.ts);
     if (k.active) {
       // Counts only grow, so the first quiet time can only move later.
       if (e.ts <= k.resolveAt) k.resolveAt = this.firstQuietAtOrAfter(k, k.resolveAt);
-      if (k.times.length > k.limit) {
+      this.shed(k, floor);
+      if (k.length > k.limit) {
         this.compact(k, floor);
-        k.limit = Math.max(this.baseLimit, 2 * k.times.length);
+        k.limit = Math.max(this.baseLimit, 2 * k.length);
       }
     } else {
       this.fireFrom(k, e.ts, e.ts + this.w, out);
@@ -116,11 +126,11 @@ export class ThresholdDetector implements DetectorRuntime {
       if (top === undefined || top.sched > floor) return;
       this.expiries.pop();
       this.prune(top, floor);
-      if (!top.active && top.times.length === 0) {
+      if (!top.active && top.length === 0) {
         this.keys.delete(top.id);
         continue;
       }
-      top.sched = Math.max(top.times.length > 0 ? top.times.last() + this.w : floor + 1, floor + 1);
+      top.sched = Math.max(top.length > 0 ? top.last() + this.w : floor + 1, floor + 1);
       this.scheduleExpiry(top);
     }
   }
@@ -136,14 +146,14 @@ export class ThresholdDetector implements DetectorRuntime {
 
   stats(): DetectorStats {
     let storedTimes = 0;
-    for (const k of this.keys.values()) storedTimes += k.times.length;
+    for (const k of this.keys.values()) storedTimes += k.length;
     return { keys: this.keys.size, active: this.activeCount, storedTimes };
   }
 
   snapshot(): DetectorSnapshot {
     const keys: KeySnapshot[] = [];
     for (const k of this.keys.values()) {
-      keys.push(k.active ? { v: k.values, t: k.times.toArray(), a: k.firedAt, r: k.resolveAt, s: k.seq } : { v: k.values, t: k.times.toArray() });
+      keys.push(k.active ? { v: k.values, t: k.toArray(), a: k.firedAt, r: k.resolveAt, s: k.seq } : { v: k.values, t: k.toArray() });
     }
     return { id: this.def.id, kind: this.def.kind, keys };
   }
@@ -151,8 +161,8 @@ export class ThresholdDetector implements DetectorRuntime {
   restore(s: DetectorSnapshot): void {
     for (const ks of s.keys) {
       const id = this.codec.encodeValues(ks.v);
-      const k = new Key(id, ks.v, this.baseLimit);
-      k.times.assign(ks.t ?? []);
+      const k = new Key(id, this.codec.single ? undefined : ks.v, this.baseLimit);
+      k.assign(ks.t ?? []);
       if (ks.a !== undefined && ks.r !== undefined && ks.s !== undefined) {
         k.active = true;
         k.firedAt = ks.a;
@@ -160,26 +170,26 @@ export class ThresholdDetector implements DetectorRuntime {
         k.seq = ks.s;
         this.activeCount++;
         this.resolves.add(k);
-        k.limit = Math.max(this.baseLimit, 2 * k.times.length);
+        k.limit = Math.max(this.baseLimit, 2 * k.length);
       }
-      k.sched = k.times.length > 0 ? k.times.last() + this.w : k.resolveAt;
+      k.sched = k.length > 0 ? k.last() + this.w : k.resolveAt;
       this.keys.set(id, k);
       this.scheduleExpiry(k);
     }
   }
 
   private count(k: Key, t: number): number {
-    return k.times.countAtMost(t) - k.times.countAtMost(t - this.w);
+    return k.countAtMost(t) - k.countAtMost(t - this.w);
   }
 
   private prune(k: Key, floor: number): void {
-    const n = k.times.countAtMost(floor - this.w);
-    if (n > 0) k.times.dropFront(n);
+    const n = k.countAtMost(floor - this.w);
+    if (n > 0) k.dropFront(n);
   }
 
   /** Fires at the smallest stored time t in [from, until) whose count exceeds the threshold. */
   private fireFrom(k: Key, from: number, until: number, out: Transition[]): void {
-    const times = k.times;
+    const times = k;
     let i = times.countBelow(from);
     const n = times.length;
     while (i < n) {
@@ -213,7 +223,7 @@ export class ThresholdDetector implements DetectorRuntime {
 
   /** Smallest time > a whose count is <= threshold: always the expiry e + W of a stored event. */
   private firstQuietAfter(k: Key, a: number): number {
-    const times = k.times;
+    const times = k;
     const n = times.length;
     let i = times.countAtMost(a - this.w);
     while (i < n) {
@@ -230,9 +240,28 @@ export class ThresholdDetector implements DetectorRuntime {
     return this.count(k, r) <= this.thr ? r : this.firstQuietAfter(k, r);
   }
 
+  /**
+   * compact()'s rule applied to the oldest event group alone, which makes it cheap enough for
+   * every event of an active key. For the oldest group x (multiplicity m) no stored event expires
+   * in [max(x, floor), x + W), so the count there is smallest at the start, where it is the
+   * number of stored times <= max(x, floor). A sustained burst then keeps about threshold + 1
+   * times up to the floor (and those after it, within the lateness) instead of growing to the
+   * next full compaction.
+   */
+  private shed(k: Key, floor: number): void {
+    const times = k;
+    const need = this.thr + 1;
+    while (times.length > need) {
+      const x = times.get(0);
+      const m = times.countAtMost(x);
+      if (times.countAtMost(Math.max(x, floor)) < need + m) return;
+      times.dropFront(m);
+    }
+  }
+
   private compact(k: Key, floor: number): void {
     this.prune(k, floor);
-    const times = k.times;
+    const times = k;
     const n = times.length;
     const w = this.w;
     // Distinct values and multiplicities.

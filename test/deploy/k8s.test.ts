@@ -81,8 +81,8 @@ describe('Kubernetes manifests', () => {
 
   it('requests memory that fits the benchmark figure for 100k active keys, with the heap capped under the limit', () => {
     const bench = readFileSync(ROOT + 'bench/results/latest.md', 'utf8');
-    const m = /heap per active threshold key[^|]*\| ([\d,]+) B/.exec(bench);
-    assert.ok(m !== null, 'bench/results/latest.md has the heap-per-key figure');
+    const m = /memory per active threshold key[^|]*\| ([\d,]+) B/.exec(bench);
+    assert.ok(m !== null, 'bench/results/latest.md has the memory-per-key figure');
     const perKey = Number((m[1] ?? '').replace(/,/g, ''));
     const c = at(byKind('Deployment'), 'spec', 'template', 'spec', 'containers', 0) as Obj;
     const mi = (q: unknown): number => Number(/^(\d+)Mi$/.exec(String(q))?.[1]);

@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { T0, brief, ev, run, streakDef, thresholdDef } from './helpers.js';
+import { Engine } from '../../src/engine/engine.js';
+import type { Transition } from '../../src/engine/transition.js';
 
 const W = 1000;
 
@@ -207,6 +209,23 @@ describe('memory', () => {
     const st = r.engine.stats().get('burst');
     assert.equal(st?.active, 1);
     assert.ok((st?.storedTimes ?? Infinity) <= 2 * (thr + 1) + Math.max(8, thr >> 2), `stored ${st?.storedTimes}`);
+  });
+
+  it('an active key sheds its oldest times on every event: threshold + 1 up to the floor, plus those within the lateness', () => {
+    const thr = 100;
+    const d = thresholdDef({ windowMs: 3_600_000, threshold: thr });
+    const engine = new Engine([d], { latenessMs: 30_000 });
+    const out: Transition[] = [];
+    let most = 0;
+    for (let i = 0; i < 600; i++) {
+      engine.process(ev(T0 + i * 1000, 'hot'), out);
+      if (i >= 200) most = Math.max(most, engine.stats().get('burst')?.storedTimes ?? Infinity);
+    }
+    assert.equal(out.length, 1);
+    // One event a second. An event is stored against the floor before it, the previous event's
+    // time minus 30 s: 31 events lie after that floor, and 101 up to it keep every count from
+    // the floor on above the threshold. Without shedding the key grows to its next compaction.
+    assert.equal(most, thr + 1 + 31);
   });
 
   it('a streak key costs nothing once reset', () => {
