@@ -26,8 +26,8 @@ type Slot = { readonly raw: Piece } | { readonly ticket: Ticket } | { readonly d
 const IN_HAND_PER_THREAD = 4;
 /**
  * Bytes read at a time, and so the size of a piece. Small enough that what waits for the engine
- * (a thread's columns, the lines of the piece at hand) is little when a young-generation
- * collection comes, and that the threads run out of work together at the end of the input.
+ * (a thread's columns, a piece decoded ahead) is little when a young-generation collection
+ * comes, and that the threads run out of work together at the end of the input.
  */
 const PIECE_BYTES = 256 * 1024;
 
@@ -36,11 +36,11 @@ const PIECE_BYTES = 256 * 1024;
  * still sees every event on this thread, in input order, so the transitions, the counts and the
  * summary are those of the serial path (tests compare the two byte for byte).
  *
- * Pieces are read ahead and the threads are given the earliest ones nobody has taken. This thread
- * works through the pieces in order: a piece nobody decoded yet it decodes and feeds to the engine
- * event by event, as the serial path does (no columns built, nothing kept); a thread's piece it
- * takes once ready. While the next piece is still at a thread, it decodes the earliest untaken
- * piece ahead into columns instead of waiting.
+ * Pieces are read ahead, and the threads are given the earliest ones nobody has taken but the
+ * next. This thread works through the pieces in order: a piece nobody decoded yet it decodes and
+ * feeds to the engine event by event, as the serial path does (no columns built, nothing kept); a
+ * thread's piece it takes once ready. While the next piece is still at a thread, it decodes the
+ * earliest untaken piece ahead into columns instead of waiting.
  */
 export async function ingestFileParallel(engine: Engine, opts: ParallelIngestOptions, counters = new IngestCounters()): Promise<IngestCounters> {
   const { setup, threads } = opts;
