@@ -239,7 +239,8 @@ const streamArb = (lateness: number): fc.Arbitrary<AuditEvent[]> =>
         tool: fc.constantFrom('x', 'y'),
         outcome: fc.constantFrom(...OUTCOMES, 'rate_limited', 'rate_limited', 'error'),
       }),
-      { minLength: 1, maxLength: 200 },
+      // size 'max': fast-check otherwise keeps arrays to about ten elements past minLength.
+      { minLength: 1, maxLength: 200, size: 'max' },
     )
     .map((rows) => {
       let t = T0;

@@ -44,7 +44,8 @@ const streamArb = (lateness: number): fc.Arbitrary<AuditEvent[]> =>
         outcome: fc.constantFrom(...OUTCOMES, 'rate_limited', 'rate_limited'),
         leak: fc.nat(LEAKS.length - 1),
       }),
-      { minLength: 1, maxLength: 160 },
+      // size 'max': fast-check otherwise keeps arrays to about ten elements past minLength.
+      { minLength: 1, maxLength: 160, size: 'max' },
     )
     .map((rows) => {
       let t = T0;
@@ -91,7 +92,7 @@ describe('engine against the reference model', () => {
       lateness: fc.constantFrom(0, 5, 25),
       threshold: fc.integer({ min: 0, max: 5 }),
       windowMs: fc.constantFrom(50, 200),
-      rows: fc.array(fc.record({ step: fc.integer({ min: 0, max: 3 }), back: fc.integer({ min: 0, max: 30 }), gap: fc.oneof({ weight: 20, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 50, max: 400 }) }), caller: fc.constantFrom('a', 'b') }), { minLength: 50, maxLength: 400 }),
+      rows: fc.array(fc.record({ step: fc.integer({ min: 0, max: 3 }), back: fc.integer({ min: 0, max: 30 }), gap: fc.oneof({ weight: 20, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 50, max: 400 }) }), caller: fc.constantFrom('a', 'b') }), { minLength: 50, maxLength: 400, size: 'max' }),
     });
     fc.assert(
       fc.property(dense, ({ lateness, threshold, windowMs, rows }) => {
@@ -114,7 +115,7 @@ describe('engine against the reference model', () => {
     const leaky = fc.record({
       lateness: fc.constantFrom(5, 20, 60),
       quietMs: fc.constantFrom(1, 3, 10),
-      rows: fc.array(fc.record({ step: fc.integer({ min: 0, max: 8 }), back: fc.integer({ min: 0, max: 70 }), caller: fc.constantFrom('a', 'b'), leak: fc.nat(LEAKS.length - 1) }), { minLength: 5, maxLength: 120 }),
+      rows: fc.array(fc.record({ step: fc.integer({ min: 0, max: 8 }), back: fc.integer({ min: 0, max: 70 }), caller: fc.constantFrom('a', 'b'), leak: fc.nat(LEAKS.length - 1) }), { minLength: 5, maxLength: 120, size: 'max' }),
     });
     fc.assert(
       fc.property(leaky, ({ lateness, quietMs, rows }) => {

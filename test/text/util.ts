@@ -33,7 +33,8 @@ export function anyText(maxLength = 60): fc.Arbitrary<string> {
     { weight: 1, arbitrary: fc.integer({ min: 0, max: 0x10ffff }).map((c) => String.fromCodePoint(c)) },
     { weight: 3, arbitrary: fc.constantFrom(...INTERESTING) },
   );
-  return fc.array(unit, { maxLength }).map((parts) => parts.join(''));
+  // size 'max': fast-check otherwise stops arrays at about ten elements, whatever maxLength says.
+  return fc.array(unit, { maxLength, size: 'max' }).map((parts) => parts.join(''));
 }
 
 const SHY = /\u00AD/g;

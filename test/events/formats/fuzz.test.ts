@@ -89,7 +89,7 @@ describe('fuzzing the input edge', () => {
     const decoders = new Map(INPUT_FORMATS.map((f) => [f, decoder(f, {}, { maxBytes: 4096, maxDepth: 8, maxFieldLength: 64 })]));
     const total = { messages: 0, accepted: 0, fired: 0 };
     fc.assert(
-      fc.property(fc.constantFrom(...INPUT_FORMATS), fc.array(messageArb, { minLength: 1, maxLength: 25 }), (format: InputFormat, messages) => {
+      fc.property(fc.constantFrom(...INPUT_FORMATS), fc.array(messageArb, { minLength: 1, maxLength: 25, size: 'max' }), (format: InputFormat, messages) => {
         const d = decoders.get(format);
         assert.ok(d !== undefined);
         const engine = new Engine(DEFS, { latenessMs: 30_000 });
