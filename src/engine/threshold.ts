@@ -189,14 +189,13 @@ export class ThresholdDetector implements DetectorRuntime {
 
   /** Fires at the smallest stored time t in [from, until) whose count exceeds the threshold. */
   private fireFrom(k: Key, from: number, until: number, out: Transition[]): void {
-    const times = k;
-    let i = times.countBelow(from);
-    const n = times.length;
+    let i = k.countBelow(from);
+    const n = k.length;
     while (i < n) {
-      const t = times.get(i);
+      const t = k.get(i);
       if (t >= until) return;
-      const hi = times.countAtMost(t);
-      const c = hi - times.countAtMost(t - this.w);
+      const hi = k.countAtMost(t);
+      const c = hi - k.countAtMost(t - this.w);
       if (c > this.thr) {
         k.active = true;
         k.firedAt = t;
@@ -223,17 +222,16 @@ export class ThresholdDetector implements DetectorRuntime {
 
   /** Smallest time > a whose count is <= threshold: always the expiry e + W of a stored event. */
   private firstQuietAfter(k: Key, a: number): number {
-    const times = k;
-    const n = times.length;
-    let i = times.countAtMost(a - this.w);
+    const n = k.length;
+    let i = k.countAtMost(a - this.w);
     while (i < n) {
-      const e = times.get(i);
-      const hi = times.countAtMost(e);
+      const e = k.get(i);
+      const hi = k.countAtMost(e);
       // count(e + W) = stored events in (e, e + W]
-      if (times.countAtMost(e + this.w) - hi <= this.thr) return e + this.w;
+      if (k.countAtMost(e + this.w) - hi <= this.thr) return e + this.w;
       i = hi;
     }
-    return n > 0 ? times.last() + this.w : a + 1;
+    return n > 0 ? k.last() + this.w : a + 1;
   }
 
   private firstQuietAtOrAfter(k: Key, r: number): number {
@@ -249,26 +247,24 @@ export class ThresholdDetector implements DetectorRuntime {
    * next full compaction.
    */
   private shed(k: Key, floor: number): void {
-    const times = k;
     const need = this.thr + 1;
-    while (times.length > need) {
-      const x = times.get(0);
-      const m = times.countAtMost(x);
-      if (times.countAtMost(Math.max(x, floor)) < need + m) return;
-      times.dropFront(m);
+    while (k.length > need) {
+      const x = k.get(0);
+      const m = k.countAtMost(x);
+      if (k.countAtMost(Math.max(x, floor)) < need + m) return;
+      k.dropFront(m);
     }
   }
 
   private compact(k: Key, floor: number): void {
     this.prune(k, floor);
-    const times = k;
-    const n = times.length;
+    const n = k.length;
     const w = this.w;
     // Distinct values and multiplicities.
     const vals: number[] = [];
     const mult: number[] = [];
     for (let i = 0; i < n; i++) {
-      const t = times.get(i);
+      const t = k.get(i);
       if (vals.length > 0 && vals[vals.length - 1] === t) mult[mult.length - 1]!++;
       else {
         vals.push(t);
@@ -311,6 +307,6 @@ export class ThresholdDetector implements DetectorRuntime {
         for (let i = 0; i < m; i++) keep.push(x);
       }
     }
-    if (keep.length < n) times.assign(keep);
+    if (keep.length < n) k.assign(keep);
   }
 }
